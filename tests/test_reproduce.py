@@ -1,0 +1,76 @@
+"""`rrampaper reproduce`: order, selection, outputs and failure reporting (real papermill runs)."""
+
+import nbformat
+import pytest
+
+from rrampaper import cli
+from rrampaper.reproduce import NotebookFailed, list_notebooks, reproduce
+
+
+def _notebook(path, body):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("profile = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def notebooks(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    writes = (
+        "import os, pathlib\n"
+        "out = pathlib.Path(os.environ['RRAMPAPER_FIGURES_DIR'])\n"
+        "(out / f'{NAME}-{profile}.txt').write_text(profile)\n"
+    )
+    _notebook(folder / "00_first.ipynb", "NAME = 'first'\n" + writes)
+    _notebook(folder / "01_second.ipynb", "NAME = 'second'\n" + writes)
+    (folder / "scratch.ipynb").write_text("{}")  # not NN_topic: ignored
+    return folder
+
+
+def test_list_notebooks_order_and_selection(notebooks):
+    assert [p.name for p in list_notebooks(notebooks)] == ["00_first.ipynb", "01_second.ipynb"]
+    assert [p.name for p in list_notebooks(notebooks, ["01"])] == ["01_second.ipynb"]
+    assert [p.name for p in list_notebooks(notebooks, ["01_second", "00"])] == [
+        "00_first.ipynb", "01_second.ipynb"]
+    with pytest.raises(ValueError, match="only='07' matches no notebook; available: 00_first, 01_second"):
+        list_notebooks(notebooks, ["07"])
+
+
+def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monkeypatch):
+    monkeypatch.delenv("RRAMPAPER_FIGURES_DIR", raising=False)
+    lines = []
+    out = tmp_path / "figures"
+    runs = reproduce("smoke", notebooks_dir=notebooks, output_dir=out, log=lines.append)
+    assert [r.notebook.name for r in runs] == ["00_first.ipynb", "01_second.ipynb"]
+    assert (out / "first-smoke.txt").read_text() == "smoke"
+    assert (out / "second-smoke.txt").read_text() == "smoke"
+    executed = nbformat.read(out / "notebooks" / "01_second.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'profile = "smoke"' in injected[0].source
+    assert lines[0].startswith("[1/2] 00_first.ipynb") and "done in" in lines[1]
+
+
+def test_failing_notebook_stops_the_run_and_names_the_cell(notebooks, tmp_path):
+    _notebook(notebooks / "00_first.ipynb", "raise ValueError('bad number 42')")
+    with pytest.raises(NotebookFailed) as failure:
+        reproduce("smoke", notebooks_dir=notebooks, output_dir=tmp_path / "f", log=lambda s: None)
+    assert failure.value.ename == "ValueError"
+    assert "bad number 42" in failure.value.evalue
+    assert failure.value.cell_index is not None
+    assert not (tmp_path / "f" / "second-smoke.txt").exists()  # the run stopped
+
+
+def test_cli_exit_codes(notebooks, tmp_path, capsys):
+    _notebook(notebooks / "01_second.ipynb", "1/0")
+    code = cli.main(["reproduce", "--profile", "smoke", "--notebooks-dir", str(notebooks),
+                     "--output-dir", str(tmp_path / "f"), "--only", "01"])
+    assert code == 1
+    assert "01_second.ipynb failed in cell" in capsys.readouterr().err
+    code = cli.main(["reproduce", "--notebooks-dir", str(notebooks), "--only", "9"])
+    assert code == 2
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--profile", "huge"])
