@@ -1,0 +1,84 @@
+"""Benchmark: sample a 512 x 512 array of differential pairs and stream 1,000 reads of it.
+
+Goal (issue #4): under 2 s and under 200 MB on 2 CPU cores. Prints wall time per phase, the
+Python-heap peak (tracemalloc: numpy/torch buffers allocated through Python are not all seen
+by it) and the growth of the process's peak resident memory (``resource.getrusage``), which
+does see every allocation. Reads are generated per index from (seed, i), never stored.
+
+Run: ``.venv/bin/python benchmarks/bench_devices.py [--rows 512 --cols 512 --reads 1000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+import tracemalloc
+
+import torch
+
+from rrampaper.devices import Chip, CrossbarArray
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=512)
+    parser.add_argument("--cols", type=int, default=512)
+    parser.add_argument("--reads", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    CrossbarArray(8, 8, seed=0).read(0)  # warm up torch kernels outside the measurement
+
+    rss0 = peak_rss_mb()
+    c0, t0 = time.process_time(), time.perf_counter()
+    xbar = CrossbarArray(args.rows, args.cols, "taox_40nm", seed=0)
+    xbar.read(0)  # builds the cached noiseless weights and read sigmas
+    t1 = time.perf_counter()
+    total = 0.0
+    for _, kept, _pruned in xbar.iter_reads(args.reads):
+        total += float(kept[0, 0])  # consume each read
+    c2, t2 = time.process_time(), time.perf_counter()
+    rss_growth = peak_rss_mb() - rss0
+
+    # tracemalloc slows every allocation down, so it gets its own (shorter) pass
+    tracemalloc.start()
+    traced = CrossbarArray(args.rows, args.cols, "taox_40nm", seed=1)
+    for _ in traced.iter_reads(min(args.reads, 100)):
+        pass
+    _, py_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del traced
+
+    chip = Chip(seed=0)
+    w = chip.allocate((args.rows, args.cols))
+    t3 = time.perf_counter()
+    for i in range(args.reads):
+        w.read(i)
+    t4 = time.perf_counter()
+
+    pairs = args.rows * args.cols
+    print(f"array: {args.rows} x {args.cols} pairs ({2 * pairs:,} cells), {args.reads} reads, "
+          f"{torch.get_num_threads()} threads")
+    print(f"sample array          : {t1 - t0:7.3f} s")
+    print(f"stream {args.reads} reads     : {t2 - t1:7.3f} s  ({(t2 - t1) / args.reads * 1e3:.2f} ms/read)")
+    print(f"total                 : {t2 - t0:7.3f} s   (goal < 2 s)")
+    print(f"CPU time (all threads): {c2 - c0:7.3f} s   (wall time suffers if other jobs share the cores)")
+    print(f"python heap peak      : {py_peak / 2**20:7.1f} MB (tracemalloc, sample + 100 reads; "
+          "torch buffers are not traced)")
+    print(f"peak RSS growth       : {rss_growth:7.1f} MB (getrusage; goal < 200 MB)")
+    print(f"process peak RSS      : {peak_rss_mb():7.1f} MB (includes torch itself)")
+    print(f"Chip.allocate + {args.reads} DeviceWeights.read: {t4 - t3:.3f} s "
+          f"(macros opened: {chip.n_macros})")
+    print(f"[reads x cells] would be {args.reads * 2 * pairs * 4 / 2**20:,.0f} MB in float32: never held")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Device statistics of the paper's random resistive-memory network, and of other memories.
+
+One module per job (see ``README.md`` in this folder):
+
+- :mod:`.filament`: electroforming -> formed cells, filament counts, radii (nm), conductances.
+- :mod:`.distributions`: the conductance law of formed cells (numerical convolution) and an
+  atom-aware Kolmogorov-Smirnov test.
+- :mod:`.technologies`: the :class:`Technology` interface and cited presets
+  (:data:`TECHNOLOGIES`, :func:`technology`).
+- :mod:`.programming`: one-shot and write-verify programming of target conductances.
+- :mod:`.array`: :class:`CrossbarArray`, a crossbar of differential pairs (SET/RESET, reads,
+  xarray export).
+- :mod:`.chip`: :class:`Chip` and :class:`DeviceWeights`, the weight source of topology
+  optimization (tiling onto 512 x 512 macros).
+- :mod:`.measured`: the official measured-data format, :class:`MeasuredChip`.
+- :mod:`.fit`: maximum-likelihood fits with standard errors and goodness of fit.
+- :mod:`.plots`: the device figures of ``notebooks/01_device_statistics.ipynb``.
+
+Examples
+--------
+>>> from rrampaper import devices
+>>> chip = devices.Chip(technology="taox_40nm", seed=0)
+>>> w = chip.allocate((128, 400))
+>>> kept, pruned = w.read(0)          # siemens, read cycle 0
+>>> chip.n_macros
+1
+"""
+
+from rrampaper.devices.array import CrossbarArray
+from rrampaper.devices.chip import Chip, DeviceWeights
+from rrampaper.devices.distributions import FormedConductance, ks_test
+from rrampaper.devices.filament import G0, FilamentModel, FormingResult
+from rrampaper.devices.fit import (
+    FitResult,
+    fit_conductances,
+    fit_forming,
+    fit_read_noise,
+    model_from_fit,
+)
+from rrampaper.devices.measured import (
+    MeasuredChip,
+    MeasuredData,
+    MeasuredWeights,
+    load_measured,
+    save_measured,
+)
+from rrampaper.devices.programming import ProgramResult, program_conductances, program_weights
+from rrampaper.devices.technologies import (
+    ECRAM,
+    PCM,
+    TECHNOLOGIES,
+    FeFET,
+    HfOxRRAM,
+    PairConductances,
+    SONOSFlash,
+    TaOxRRAM,
+    Technology,
+    technology,
+)
+
+__all__ = [
+    "ECRAM",
+    "G0",
+    "PCM",
+    "TECHNOLOGIES",
+    "Chip",
+    "CrossbarArray",
+    "DeviceWeights",
+    "FeFET",
+    "FilamentModel",
+    "FitResult",
+    "FormedConductance",
+    "FormingResult",
+    "HfOxRRAM",
+    "MeasuredChip",
+    "MeasuredData",
+    "MeasuredWeights",
+    "PairConductances",
+    "ProgramResult",
+    "SONOSFlash",
+    "TaOxRRAM",
+    "Technology",
+    "fit_conductances",
+    "fit_forming",
+    "fit_read_noise",
+    "ks_test",
+    "load_measured",
+    "model_from_fit",
+    "program_conductances",
+    "program_weights",
+    "save_measured",
+    "technology",
+]
