@@ -45,6 +45,7 @@ from rrampaper.devices.measured import (
     save_measured,
 )
 from rrampaper.devices.programming import ProgramResult, program_conductances, program_weights
+from rrampaper.devices.scaled import ScaledNoise
 from rrampaper.devices.technologies import (
     ECRAM,
     PCM,
@@ -78,6 +79,7 @@ __all__ = [
     "PairConductances",
     "ProgramResult",
     "SONOSFlash",
+    "ScaledNoise",
     "TaOxRRAM",
     "Technology",
     "fit_conductances",
