@@ -1,0 +1,66 @@
+"""Weight optimization (WO): the conventional baseline that topology optimization is compared with.
+
+The paper (Li, Wang et al., Nature Communications 2026) compares pruning a random resistive-memory
+network, whose weights are never written, with training the weights and writing them into analog
+memory, which pays programming noise, read noise and many programming operations. Its baseline
+code is not public (paper-facts §4.3), so this package states every assumption as a parameter,
+and the noise levels default to the device model's (:mod:`rrampaper.devices.technologies`).
+
+- :func:`program_model` (:mod:`.transfer`): ex situ. Deep-copies a trained model, maps each weight
+  tensor to differential conductance pairs, programs them one-shot or with write-verify
+  (:func:`rrampaper.devices.program_weights`) and returns the device model plus a
+  :class:`ProgrammingReport` (pulses, convergence, relative weight error per tensor).
+- :class:`InSituWO` (:mod:`.in_situ`): in situ. The training-loop hook that programs the initial
+  weights and writes the cells whose targets moved, within a write budget (mixed-precision
+  in-situ training).
+- :mod:`.device_weight`: the device weight itself (:class:`DeviceWeight`, a parametrization read
+  with noise at every forward) and model-level helpers (:func:`restart_eval_reads`,
+  :func:`set_read_policy`, :func:`device_weights`, :func:`programmed_weights`).
+- :mod:`.noise`: :func:`scaled_noise`, the technology with its read / programming noise
+  multiplied (``read_noise_scale``, ``programming_noise_scale``) for noise sweeps.
+
+Example
+-------
+>>> import torch
+>>> from torch import nn
+>>> from rrampaper.baselines import program_model, restart_eval_reads
+>>> trained = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+>>> chip, report = program_model(trained, "taox_40nm", "one_shot", seed=1)
+>>> report.total_pulses                    # one attempt per cell, two cells per weight
+112
+>>> restart_eval_reads(chip)               # before every evaluation: reads 0, 1, ...
+"""
+
+from rrampaper.baselines.device_weight import (
+    WEIGHT_SCALES,
+    DeviceWeight,
+    device_weights,
+    programmable_weights,
+    programmed_weights,
+    restart_eval_reads,
+    set_read_policy,
+    shadow_weight,
+    weight_scale_s,
+)
+from rrampaper.baselines.in_situ import InSituWeight, InSituWO
+from rrampaper.baselines.noise import NoiseScaled, scaled_noise
+from rrampaper.baselines.transfer import LayerProgramming, ProgrammingReport, program_model
+
+__all__ = [
+    "WEIGHT_SCALES",
+    "DeviceWeight",
+    "InSituWO",
+    "InSituWeight",
+    "LayerProgramming",
+    "NoiseScaled",
+    "ProgrammingReport",
+    "device_weights",
+    "program_model",
+    "programmable_weights",
+    "programmed_weights",
+    "restart_eval_reads",
+    "scaled_noise",
+    "set_read_policy",
+    "shadow_weight",
+    "weight_scale_s",
+]

@@ -1,0 +1,356 @@
+"""Weight optimization, ex situ: train in software, then program the weights into the device.
+
+This is the conventional route the paper compares topology optimization with (paper-facts
+§4.3: the paper's own baseline code is not public, so every choice here is a named parameter):
+
+1. map each weight tensor to differential conductance pairs (:func:`weight_scale_s`,
+   ``weight_scale="per_layer"``: ``max |W|`` uses the full range ``g_max - g_min``);
+2. program them once (``"one_shot"``) or with program-and-verify (``"write_verify"``:
+   ``tolerance``, ``atol_s``, ``max_pulses``) with :func:`rrampaper.devices.program_weights`,
+   which draws the technology's programming noise ``programming_sigma(G)`` per attempt and its
+   read noise per verify read;
+3. compute with the programmed conductances, read with the technology's cycle-to-cycle read
+   noise at every forward (:class:`~rrampaper.baselines.device_weight.DeviceWeight`).
+
+The noise levels are the technology preset's (``rrampaper.devices.technologies``: for the
+paper's TaOx RRAM, programming sigma from Milo et al., IRPS 2021 and 1 % read noise after
+aihwkit's ReRAM recommendation); ``read_noise_scale`` and ``programming_noise_scale`` multiply
+them for noise sweeps (:func:`~rrampaper.baselines.noise.scaled_noise`).
+
+Example
+-------
+>>> import torch
+>>> from torch import nn
+>>> from rrampaper.baselines import program_model, restart_eval_reads
+>>> net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+>>> chip_net, report = program_model(net, "taox_40nm", "write_verify", seed=0)
+>>> report.cells, report.total_pulses >= report.cells
+(320, True)
+>>> restart_eval_reads(chip_net); _ = chip_net.eval()(torch.randn(4, 8))  # read 0
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rrampaper._checks import check_choice, check_positive_int, check_range
+from rrampaper.baselines.device_weight import (
+    WEIGHT_SCALES,
+    DeviceWeight,
+    attach,
+    programmable_weights,
+    weight_scale_s,
+)
+from rrampaper.baselines.noise import scaled_noise
+from rrampaper.devices._random import PROGRAM_STREAM, generator
+from rrampaper.devices.array import combined_sigma
+from rrampaper.devices.programming import METHODS, ProgramResult, program_weights
+from rrampaper.devices.technologies import Technology, technology
+from rrampaper.topology.masked_weight import READ_POLICIES
+
+#: Stream tags of the baselines' random numbers (first key after the seed).
+TRANSFER_STREAM = 11
+IN_SITU_STREAM = 12
+
+#: Write-verify defaults, those of :func:`rrampaper.devices.program_conductances`.
+DEFAULT_TOLERANCE = 0.05
+DEFAULT_ATOL_S = 0.5e-6
+DEFAULT_MAX_PULSES = 20
+
+
+@dataclass(frozen=True)
+class LayerProgramming:
+    """How programming one weight tensor went.
+
+    Attributes
+    ----------
+    weights:
+        Number of weights (each a pair of cells).
+    pulses:
+        Programming attempts spent on its cells (programming operations).
+    converged_cells:
+        Cells whose last verify read was inside the tolerance (all of them for one-shot).
+    relative_error:
+        ``RMS(w_prog - w) / RMS(w)`` with ``w_prog = (G+ - G-) / scale`` the programmed weight
+        without read noise; NaN for an all-zero tensor.
+    scale_s:
+        Siemens per weight unit (``per_channel``: the mean over channels).
+    sum_sq_error, sum_sq_weight:
+        ``sum (w_prog - w)^2`` and ``sum w^2`` (weight units squared), for pooling layers.
+    """
+
+    weights: int
+    pulses: int
+    converged_cells: int
+    relative_error: float
+    scale_s: float
+    sum_sq_error: float
+    sum_sq_weight: float
+
+    @property
+    def cells(self) -> int:
+        """Cells programmed: two per weight."""
+        return 2 * self.weights
+
+    @property
+    def pulses_per_cell(self) -> float:
+        """Mean programming attempts per cell."""
+        return self.pulses / self.cells
+
+
+@dataclass(frozen=True)
+class ProgrammingReport:
+    """Programming operations and weight errors of a programmed model, per tensor and in total.
+
+    ``layers`` maps parameter names (``"fc1.weight"``) to :class:`LayerProgramming`.
+    """
+
+    technology: str
+    method: str
+    read_noise_scale: float
+    programming_noise_scale: float
+    layers: dict[str, LayerProgramming] = field(default_factory=dict)
+
+    @property
+    def total_pulses(self) -> int:
+        """Programming operations over all tensors."""
+        return sum(layer.pulses for layer in self.layers.values())
+
+    @property
+    def weights(self) -> int:
+        """Weights programmed."""
+        return sum(layer.weights for layer in self.layers.values())
+
+    @property
+    def cells(self) -> int:
+        """Cells programmed (two per weight)."""
+        return 2 * self.weights
+
+    @property
+    def converged_fraction(self) -> float:
+        """Fraction of cells whose last verify read passed."""
+        return sum(layer.converged_cells for layer in self.layers.values()) / self.cells
+
+    @property
+    def relative_error(self) -> float:
+        """Pooled ``sqrt(sum (w_prog - w)^2 / sum w^2)`` over all tensors (weight units)."""
+        weight = sum(layer.sum_sq_weight for layer in self.layers.values())
+        error = sum(layer.sum_sq_error for layer in self.layers.values())
+        return math.sqrt(error / weight) if weight > 0 else math.nan
+
+    def table(self):
+        """One row per tensor as a :class:`pandas.DataFrame`."""
+        import pandas as pd
+
+        rows = {
+            name: {
+                "weights": layer.weights,
+                "cells": layer.cells,
+                "pulses": layer.pulses,
+                "pulses_per_cell": layer.pulses_per_cell,
+                "converged_cells": layer.converged_cells,
+                "relative_error": layer.relative_error,
+                "scale_s": layer.scale_s,
+            }
+            for name, layer in self.layers.items()
+        }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def attrs(self) -> dict[str, Any]:
+        """netCDF-safe attributes (numbers and strings only)."""
+        out: dict[str, Any] = {
+            "programming.technology": self.technology,
+            "programming.method": self.method,
+            "programming.read_noise_scale": self.read_noise_scale,
+            "programming.programming_noise_scale": self.programming_noise_scale,
+            "programming.total_pulses": self.total_pulses,
+            "programming.cells": self.cells,
+            "programming.converged_fraction": self.converged_fraction,
+            "programming.relative_error": self.relative_error,
+        }
+        for name, layer in self.layers.items():
+            out[f"programming.{name}.pulses"] = layer.pulses
+            out[f"programming.{name}.relative_error"] = layer.relative_error
+        return out
+
+
+@dataclass
+class ProgrammedTensor:
+    """Conductances (siemens, float64, CPU) and statistics of one programmed weight tensor."""
+
+    g_plus: Tensor
+    g_minus: Tensor
+    read_sigma: Tensor
+    scale: Tensor
+    stats: LayerProgramming
+
+
+def check_write_verify(tolerance: float, atol_s: float, max_pulses: int) -> int:
+    """Validate the write-verify settings; returns ``max_pulses`` as ``int``."""
+    check_range("tolerance", tolerance, 0.0, 1.0, low_open=True)
+    check_range("atol_s", atol_s, 0.0, 1.0, unit="S")
+    return check_positive_int("max_pulses", max_pulses)
+
+
+def program_tensor(
+    weight: Tensor,
+    device: Technology,
+    method: str,
+    scale_s: Tensor,
+    gen: torch.Generator,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    atol_s: float = DEFAULT_ATOL_S,
+    max_pulses: int = DEFAULT_MAX_PULSES,
+) -> ProgrammedTensor:
+    """Program ``weight`` (weight units) at ``scale_s`` (S per unit) into pairs of ``device``."""
+    w = weight.detach().to("cpu", torch.float64)
+    scale = scale_s.to("cpu", torch.float64)
+    achieved, plus, minus = program_weights(
+        w * scale,
+        device,
+        method,
+        tolerance=tolerance,
+        atol_s=atol_s,
+        max_pulses=max_pulses,
+        seed=gen,
+    )
+    return ProgrammedTensor(
+        g_plus=plus.conductance_s,
+        g_minus=minus.conductance_s,
+        read_sigma=combined_sigma(device, plus.conductance_s, minus.conductance_s),
+        scale=scale,
+        stats=layer_stats(w, achieved / scale, scale, plus, minus),
+    )
+
+
+def layer_stats(
+    w: Tensor, w_prog: Tensor, scale: Tensor, plus: ProgramResult, minus: ProgramResult
+) -> LayerProgramming:
+    """:class:`LayerProgramming` of weights ``w`` programmed as ``w_prog`` (float64)."""
+    sq_error = float((w_prog - w).square().sum())
+    sq_weight = float(w.square().sum())
+    return LayerProgramming(
+        weights=w.numel(),
+        pulses=plus.total_pulses + minus.total_pulses,
+        converged_cells=int(plus.converged.sum()) + int(minus.converged.sum()),
+        relative_error=math.sqrt(sq_error / sq_weight) if sq_weight > 0 else math.nan,
+        scale_s=float(scale.mean()),
+        sum_sq_error=sq_error,
+        sum_sq_weight=sq_weight,
+    )
+
+
+def program_model(
+    model: nn.Module,
+    technology: Technology | str = "taox_40nm",
+    method: str = "write_verify",
+    *,
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    atol_s: float = DEFAULT_ATOL_S,
+    max_pulses: int = DEFAULT_MAX_PULSES,
+    weight_scale: str = "per_layer",
+    read_noise_scale: float = 1.0,
+    programming_noise_scale: float = 1.0,
+    train_reads: str = "advance",
+    eval_reads: str = "advance",
+    exclude: Iterable[str] = (),
+) -> tuple[nn.Module, ProgrammingReport]:
+    """Program a trained model's weights into a device; return the device model and a report.
+
+    Parameters
+    ----------
+    model:
+        A plain PyTorch model; not modified (a deep copy is programmed). The weights of its
+        ``nn.Linear``, ``nn.Conv1d/2d/3d`` and ``nn.RNN``/``LSTM``/``GRU`` layers go on the
+        device; biases and normalization layers stay digital.
+    technology:
+        Preset name (:data:`rrampaper.devices.TECHNOLOGIES`) or a :class:`Technology` (e.g. one
+        built with changed parameters).
+    method:
+        ``"one_shot"`` (one programming attempt per cell) or ``"write_verify"``
+        (program-and-verify until the verify read is within the window or ``max_pulses``).
+    seed:
+        Seed of the programming noise and of every read (tensor ``i`` uses keys
+        ``(TRANSFER_STREAM, i)``).
+    tolerance, atol_s, max_pulses:
+        Write-verify acceptance window ``max(tolerance * G_target, atol_s)`` (relative, siemens)
+        and pulse budget per cell; defaults are those of
+        :func:`rrampaper.devices.program_conductances` (5 %, 0.5 uS, 20 pulses). Validated for
+        both methods, used by write-verify only.
+    weight_scale:
+        ``"per_layer"`` or ``"per_channel"`` (:func:`weight_scale_s`).
+    read_noise_scale, programming_noise_scale:
+        Multipliers (>= 0) of the technology's read and programming sigmas; 1.0 is the
+        technology's own noise. Verify reads use the scaled read noise.
+    train_reads, eval_reads:
+        Read policies in training / evaluation mode (``"advance"``, ``"fixed"``,
+        ``"noiseless"``; :mod:`rrampaper.baselines.device_weight`).
+    exclude:
+        Module names whose weights stay digital.
+
+    Returns
+    -------
+    ``(programmed_model, report)``. The programmed model's device weights do not train (their
+    float originals are frozen); its other parameters are copies of the model's.
+    """
+    tech = _technology(technology)
+    check_choice("method", method, METHODS)
+    max_pulses = check_write_verify(tolerance, atol_s, max_pulses)
+    check_choice("weight_scale", weight_scale, WEIGHT_SCALES)
+    check_choice("train_reads", train_reads, READ_POLICIES)
+    check_choice("eval_reads", eval_reads, READ_POLICIES)
+    seed = check_positive_int("seed", seed, minimum=0)
+    device = scaled_noise(tech, read_noise_scale, programming_noise_scale)
+    programmed = copy.deepcopy(model)
+    targets = programmable_weights(programmed, exclude)
+    if not targets:
+        raise ValueError("model has no nn.Linear, nn.Conv or nn.RNN weight to program")
+    span = tech.g_max_s - tech.g_min_s
+    layers: dict[str, LayerProgramming] = {}
+    for index, (name, module, attribute) in enumerate(targets):
+        weight = getattr(module, attribute)
+        result = program_tensor(
+            weight,
+            device,
+            method,
+            weight_scale_s(weight, span, weight_scale),
+            generator(seed, TRANSFER_STREAM, index, PROGRAM_STREAM),
+            tolerance=tolerance,
+            atol_s=atol_s,
+            max_pulses=max_pulses,
+        )
+        on = weight.device
+        parametrization = DeviceWeight(
+            result.g_plus.to(on),
+            result.g_minus.to(on),
+            result.read_sigma.to(on),
+            result.scale.to(on),
+            seed=seed,
+            key=(TRANSFER_STREAM, index),
+            train_reads=train_reads,
+            eval_reads=eval_reads,
+        )
+        weight.requires_grad_(False)
+        attach(module, attribute, parametrization)
+        layers[name] = result.stats
+    report = ProgrammingReport(
+        technology=tech.name,
+        method=method,
+        read_noise_scale=float(read_noise_scale),
+        programming_noise_scale=float(programming_noise_scale),
+        layers=layers,
+    )
+    return programmed, report
+
+
+def _technology(tech: Technology | str) -> Technology:
+    return technology(tech)
