@@ -1,0 +1,273 @@
+"""Run groups of experiments and collect them into labelled ``xarray`` objects for figures.
+
+The notebooks call these instead of looping themselves, so that every figure of every task is
+made the same way: train (or load) each configuration over seeds, stack the per-epoch records
+along ``approach`` and ``seed``, and summarise as mean and standard deviation over seeds.
+
+Examples
+--------
+>>> from rrampaper.study import train_grid                        # doctest: +SKIP
+>>> curves = train_grid({"software TO": Experiment(method="software_TO")}, seeds=[0, 1])  # doctest: +SKIP
+>>> curves["test"].mean("seed")                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from rrampaper.tasks import get_task
+from rrampaper.train import Experiment, run
+
+#: Seeds of each profile (mean and spread are reported over these).
+PROFILE_SEEDS: dict[str, tuple[int, ...]] = {"smoke": (0,), "quick": (0, 1, 2), "paper": (0, 1, 2)}
+
+
+def seeds_for(profile: str, seeds: Sequence[int] | None = None) -> list[int]:
+    """``seeds`` if given, else the profile's default seeds."""
+    return list(seeds) if seeds is not None else list(PROFILE_SEEDS[profile])
+
+
+def train_grid(
+    experiments: Mapping[str, Experiment | Mapping[int, Experiment]],
+    seeds: Sequence[int],
+    *,
+    retrain: bool = False,
+    progress: bool = True,
+    **run_kwargs: Any,
+) -> xr.Dataset:
+    """Train every labelled experiment for every seed; stack the records.
+
+    Parameters
+    ----------
+    experiments:
+        ``{label: Experiment}``; the experiment's own ``seed`` is replaced by each of ``seeds``.
+        A value may also be ``{seed: Experiment}`` when the configuration differs per seed
+        (e.g. :func:`equal_budget_insitu`).
+    seeds:
+        Seeds to run.
+    retrain:
+        Ignore stored results.
+    progress:
+        Show progress bars.
+
+    Returns
+    -------
+    xarray.Dataset
+        The per-epoch variables of :func:`rrampaper.train.run` with dims ``(approach, seed,
+        epoch)`` (not ``method``: that name is a keyword of ``xarray.Dataset.sel``) and the scalar attributes as variables over ``(approach, seed)``:
+        ``test_selected``, ``test_last``, ``validation_selected``, ``selected_epoch``,
+        ``initial_resets``, ``wall_time_s``.
+    """
+    if not experiments:
+        raise ValueError("experiments is empty; give at least one {label: Experiment}")
+    splits_cache: dict[tuple, Any] = {}
+    per_method = []
+    for base in experiments.values():
+        per_seed = []
+        for seed in seeds:
+            exp = base.replace(seed=seed) if isinstance(base, Experiment) else base[seed].replace(seed=seed)
+            task = get_task(exp.task)
+            hyper = exp.hyper(task)
+            key = (exp.task, hyper.n_train, hyper.n_validation, hyper.n_test, seed)
+            if key not in splits_cache:
+                splits_cache[key] = None if _stored(exp, run_kwargs) and not retrain else task.splits(hyper, seed)
+            record = run(exp, retrain=retrain, progress=progress, splits=splits_cache[key], **run_kwargs)
+            per_seed.append(_with_scalars(record))
+        per_method.append(xr.concat(per_seed, dim=xr.DataArray(list(seeds), dims="seed", name="seed"),
+                                    join="outer", combine_attrs="drop_conflicts"))
+    labels = xr.DataArray(list(experiments), dims="approach", name="approach")
+    return xr.concat(per_method, dim=labels, join="outer", combine_attrs="drop_conflicts")
+
+
+def _stored(exp: Experiment, run_kwargs: Mapping[str, Any]) -> bool:
+    from rrampaper import results
+    from rrampaper.train import RESULT_KIND
+
+    return results.result_path(exp, kind=RESULT_KIND, folder=run_kwargs.get("folder")).is_file()
+
+
+_SCALARS = ("test_selected", "test_last", "validation_selected", "selected_epoch",
+            "initial_resets", "wall_time_s")
+
+
+def _with_scalars(record: xr.Dataset) -> xr.Dataset:
+    out = record.copy()
+    for name in _SCALARS:
+        out[name] = float(record.attrs[name])
+    out.attrs = {k: v for k, v in record.attrs.items() if k in ("metric",)}
+    return out
+
+
+def mean_sd(values: xr.DataArray, dim: str = "seed") -> tuple[xr.DataArray, xr.DataArray]:
+    """Mean and sample standard deviation over ``dim`` (sd 0 for a single seed)."""
+    n = values.sizes[dim]
+    return values.mean(dim), (values.std(dim, ddof=1) if n > 1 else xr.zeros_like(values.mean(dim)))
+
+
+def summary(grid: xr.Dataset, variables: Sequence[str] = ("test_selected", "test_last")) -> Any:
+    """A ``pandas.DataFrame``: one row per approach, ``mean ± sd`` over seeds of each variable."""
+    import pandas as pd
+
+    rows = {}
+    for approach in grid["approach"].values:
+        row = {}
+        for name in variables:
+            mean, sd = mean_sd(grid[name].sel(approach=approach))
+            row[f"{name} mean"] = float(mean)
+            row[f"{name} sd"] = float(sd)
+        row["seeds"] = int(grid.sizes["seed"])
+        rows[str(approach)] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def total_programming(grid: xr.Dataset) -> xr.DataArray:
+    """SET + RESET operations of the whole run (training flips plus the initial RESETs)."""
+    flips = (grid["set_ops"] + grid["reset_ops"]).sum("epoch")
+    return flips + grid["initial_resets"]
+
+
+def as_percent(value: float) -> str:
+    """``0.8731`` -> ``'87.3 %'``."""
+    return f"{100 * float(value):.1f} %" if np.isfinite(value) else "n/a"
+
+
+def _test_split(exp: Experiment, cache: dict) -> tuple[Any, Any]:
+    task = get_task(exp.task)
+    hyper = exp.hyper(task)
+    key = (exp.task, hyper.n_test)
+    if key not in cache:
+        cache[key] = task.splits(hyper, 0).test
+    return cache[key]
+
+
+def wo_on_device(
+    exp: Experiment,
+    seeds: Sequence[int],
+    *,
+    technology: Any = None,
+    methods: Sequence[str] = ("one_shot", "write_verify"),
+    read_noise_scale: float = 1.0,
+    programming_noise_scale: float = 1.0,
+    folder: Any = None,
+    _cache: dict | None = None,
+) -> xr.Dataset:
+    """Program the trained WO models of ``exp`` (one per seed) onto the device and evaluate.
+
+    Each seed's selected software model is written with
+    :func:`rrampaper.baselines.program_model` (programming noise; write-verify re-programs
+    until the verify read is within tolerance) and evaluated on the test split with a fresh
+    device read per batch.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(program, seed)``: ``test`` (the task's metric), ``pulses`` (programming
+        operations) and ``relative_error`` (RMS weight error / RMS weight).
+    """
+    from rrampaper import baselines
+    from rrampaper.train import evaluate, load_trained_model, resolve_device
+
+    if exp.method != "software_WO":
+        raise ValueError(f"exp.method={exp.method!r}: wo_on_device needs a software_WO experiment")
+    cache = _cache if _cache is not None else {}
+    task = get_task(exp.task)
+    hyper = exp.hyper(task)
+    test = _test_split(exp, cache)
+    device = resolve_device("auto")
+    rows = {name: np.full((len(methods), len(seeds)), np.nan) for name in ("test", "pulses", "relative_error")}
+    for j, seed in enumerate(seeds):
+        model = load_trained_model(exp.replace(seed=seed), folder=folder)
+        for i, method in enumerate(methods):
+            programmed, report = baselines.program_model(
+                model, technology or exp.technology, method, seed=seed,
+                read_noise_scale=read_noise_scale, programming_noise_scale=programming_noise_scale)
+            rows["test"][i, j] = evaluate(programmed.to(device), task, test, hyper.eval_batch_size, device)
+            rows["pulses"][i, j] = report.total_pulses
+            rows["relative_error"][i, j] = report.relative_error
+    coords = {"program": list(methods), "seed": list(seeds)}
+    return xr.Dataset({k: (("program", "seed"), v) for k, v in rows.items()}, coords=coords)
+
+
+def to_under_read_noise(
+    exp: Experiment,
+    seeds: Sequence[int],
+    read_scales: Sequence[float],
+    *,
+    folder: Any = None,
+    _cache: dict | None = None,
+) -> xr.DataArray:
+    """Test metric of trained hardware-TO models re-read with the read noise scaled.
+
+    The chip keeps the same devices (same seed); only the cycle-to-cycle read noise changes
+    (:class:`rrampaper.devices.ScaledNoise`). Returns a DataArray over ``(level, seed)``.
+    """
+    from rrampaper.devices import ScaledNoise
+    from rrampaper.train import evaluate, load_trained_model, resolve_device
+
+    if exp.method != "hardware_TO":
+        raise ValueError(f"exp.method={exp.method!r}: to_under_read_noise needs a hardware_TO experiment")
+    cache = _cache if _cache is not None else {}
+    task = get_task(exp.task)
+    test = _test_split(exp, cache)
+    device = resolve_device("auto")
+    values = np.full((len(read_scales), len(seeds)), np.nan)
+    for j, seed in enumerate(seeds):
+        for i, scale in enumerate(read_scales):
+            tech = ScaledNoise(exp.technology, read_scale=scale)
+            model = load_trained_model(exp.replace(seed=seed), folder=folder, technology=tech)
+            values[i, j] = evaluate(model.to(device), task, test, exp.hyper(task).eval_batch_size, device)
+    return xr.DataArray(values, dims=("level", "seed"),
+                        coords={"level": list(read_scales), "seed": list(seeds)}, name="test")
+
+
+def wo_under_noise(
+    exp: Experiment,
+    seeds: Sequence[int],
+    scales: Sequence[float],
+    *,
+    kind: str,
+    method: str = "write_verify",
+    folder: Any = None,
+    _cache: dict | None = None,
+) -> xr.DataArray:
+    """Test metric of WO programmed on the device with ``kind`` noise (``"read"`` or
+    ``"programming"``) scaled by each of ``scales``; a DataArray over ``(level, seed)``."""
+    from rrampaper._checks import check_choice
+
+    check_choice("kind", kind, ("read", "programming"))
+    cache = _cache if _cache is not None else {}
+    levels = []
+    for scale in scales:
+        noise = {"read_noise_scale": scale} if kind == "read" else {"programming_noise_scale": scale}
+        ds = wo_on_device(exp, seeds, methods=(method,), folder=folder, _cache=cache, **noise)
+        levels.append(ds["test"].sel(program=method).values)
+    return xr.DataArray(np.array(levels), dims=("level", "seed"),
+                        coords={"level": list(scales), "seed": list(seeds)}, name="test")
+
+
+def equal_budget_insitu(grid: xr.Dataset, to_label: str, base: Experiment) -> dict[int, Experiment]:
+    """In-situ WO experiments whose write budget equals what TO used, seed by seed.
+
+    The budget of seed ``s`` is the total programming operations (initial RESETs + SET + RESET,
+    :func:`total_programming`) of approach ``to_label`` in ``grid`` for that seed. The initial
+    programming of the WO weights is not charged to it (a choice that favours WO).
+    """
+    ops = total_programming(grid).sel(approach=to_label)
+    return {int(seed): base.replace(method="insitu_WO", seed=int(seed), write_budget=int(ops.sel(seed=seed)))
+            for seed in grid["seed"].values}
+
+
+def keep_ratio_sweep(
+    base: Experiment, ratios: Sequence[float], seeds: Sequence[int], **grid_kwargs: Any
+) -> xr.DataArray:
+    """Selected test metric of ``base`` trained at each keep ratio; DataArray over
+    ``(level, seed)`` with ``level`` = keep ratio."""
+    grid = train_grid({f"keep {r:g}": base.replace(keep_ratio=float(r)) for r in ratios}, seeds,
+                      **grid_kwargs)
+    values = grid["test_selected"].transpose("approach", "seed").values
+    return xr.DataArray(values, dims=("level", "seed"),
+                        coords={"level": [float(r) for r in ratios], "seed": list(seeds)}, name="test")

@@ -1,0 +1,137 @@
+"""What an experiment of the paper is made of: data splits, a model, a loss, a metric and the
+hyper-parameters of each profile. The training loop (:mod:`rrampaper.train`) knows nothing else.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from rrampaper._checks import check_choice, check_positive_int, check_range
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """Hyper-parameters of one task in one profile.
+
+    Attributes
+    ----------
+    epochs, batch_size, eval_batch_size:
+        Training length and batch sizes.
+    optimizer:
+        ``"sgd"`` (with ``momentum``) or ``"adam"``.
+    lr, momentum, weight_decay:
+        Optimizer settings; weight decay applies to every trainable parameter (the scores in TO).
+    schedule:
+        ``"cosine"`` (annealed over this profile's ``epochs``) or ``"constant"``.
+    n_train:
+        Training images used after the validation split (``None``: all).
+    n_validation:
+        Images carved out of the training set for model selection and the limit-size schedule.
+    n_test:
+        Test images evaluated (``None``: all); the test set never drives a decision.
+    limit_size:
+        ``(start, stop, steps)`` of the hardware limit-size schedule (paper-facts §4.4).
+    """
+
+    epochs: int
+    batch_size: int
+    eval_batch_size: int
+    optimizer: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    schedule: str
+    n_train: int | None
+    n_validation: int
+    n_test: int | None
+    limit_size: tuple[float, float, int]
+
+    def __post_init__(self) -> None:
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_int("eval_batch_size", self.eval_batch_size)
+        check_choice("optimizer", self.optimizer, ("sgd", "adam"))
+        check_choice("schedule", self.schedule, ("cosine", "constant"))
+        check_range("lr", self.lr, 0.0, low_open=True)
+        check_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        check_range("weight_decay", self.weight_decay, 0.0)
+        if self.n_train is not None:
+            check_positive_int("n_train", self.n_train)
+        check_positive_int("n_validation", self.n_validation)
+        if self.n_test is not None:
+            check_positive_int("n_test", self.n_test)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Training, validation and test tensors ``(inputs, targets)`` of a task."""
+
+    train: tuple[Tensor, Tensor]
+    validation: tuple[Tensor, Tensor]
+    test: tuple[Tensor, Tensor]
+
+    def sizes(self) -> dict[str, int]:
+        """Number of samples per split."""
+        return {"train": len(self.train[1]), "validation": len(self.validation[1]),
+                "test": len(self.test[1])}
+
+
+class Task(ABC):
+    """One experiment of the paper. Subclasses set the class attributes and implement the rest.
+
+    Attributes
+    ----------
+    name:
+        Registry name (``rrampaper.tasks.get_task(name)``).
+    metric:
+        Name of the reported metric (higher is better), e.g. ``"accuracy"``.
+    software_weights:
+        Software initializer of the random weights in software TO (paper-facts §4.2).
+    """
+
+    name: str
+    metric: str
+    software_weights: str
+
+    @abstractmethod
+    def hyper(self, profile: str) -> Hyper:
+        """Hyper-parameters of ``profile`` (``"smoke"``, ``"quick"`` or ``"paper"``)."""
+
+    @abstractmethod
+    def splits(self, hyper: Hyper, seed: int) -> Splits:
+        """Training/validation/test tensors; the validation split is drawn with ``seed``."""
+
+    @abstractmethod
+    def build_model(self) -> nn.Module:
+        """A fresh dense model (plain PyTorch)."""
+
+    def loss(self, output: Tensor, target: Tensor) -> Tensor:
+        """Training loss; default: negative log-likelihood of log-probabilities."""
+        return nn.functional.nll_loss(output, target)
+
+    def score(self, outputs: Tensor, targets: Tensor) -> float:
+        """The metric over a whole split from concatenated outputs; default: top-1 accuracy."""
+        return float((outputs.argmax(dim=1) == targets).double().mean())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, metric={self.metric!r})"
+
+
+def take(tensors: tuple[Tensor, Tensor], n: int | None) -> tuple[Tensor, Tensor]:
+    """The first ``n`` samples (all if ``n`` is ``None`` or larger than the split)."""
+    if n is None:
+        return tensors
+    return tensors[0][:n], tensors[1][:n]
+
+
+def seeded_subset(tensors: tuple[Tensor, Tensor], n: int | None, seed: int) -> tuple[Tensor, Tensor]:
+    """A seeded random subset of ``n`` samples (all if ``n`` is ``None`` or too large)."""
+    if n is None or n >= len(tensors[1]):
+        return tensors
+    order = torch.randperm(len(tensors[1]), generator=torch.Generator().manual_seed(seed))[:n]
+    order = order.sort().values
+    return tensors[0][order], tensors[1][order]

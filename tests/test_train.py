@@ -1,0 +1,111 @@
+"""The generic training loop on real Fashion-MNIST: learning, selection, storage and resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from rrampaper import train
+from rrampaper.data import DatasetMissingError
+from rrampaper.study import summary, total_programming, train_grid
+from rrampaper.train import Experiment, run
+
+TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def splits():
+    task = train.get_task("fashion_mnist")
+    try:
+        return task.splits(Experiment(**TINY).hyper(task), seed=0)
+    except DatasetMissingError as missing:
+        pytest.skip(f"Fashion-MNIST not available: {missing}")
+
+
+def test_experiment_validates_its_fields():
+    with pytest.raises(ValueError, match="method='TO' is not valid"):
+        Experiment(method="TO")
+    with pytest.raises(ValueError, match=r"keep_ratio=0 is outside the valid range \(0, 1\]"):
+        Experiment(keep_ratio=0)
+    with pytest.raises(ValueError, match="profile='fast' is not valid"):
+        Experiment(profile="fast")
+    assert Experiment(profile="paper").hyper().epochs == 65
+    assert Experiment(profile="paper", epochs=3).hyper().epochs == 3
+
+
+def test_smoke_training_learns_and_selects_on_validation(tmp_path, splits):
+    result = run(Experiment(method="software_TO", profile="smoke"), folder=tmp_path, progress=False)
+    assert result.attrs["test_selected"] > 0.55  # chance is 0.10
+    selected = int(np.argmax(result["validation"].values))
+    assert result.attrs["selected_epoch"] == selected + 1
+    assert result.attrs["test_selected"] == pytest.approx(float(result["test"][selected]))
+    assert result.attrs["n_validation"] == 1000 and result.attrs["n_train"] == 2000
+    # exactly half of the 62,272 weights are pruned at the first mask: 31,136 initial RESETs
+    assert result.attrs["initial_resets"] == 31136
+    np.testing.assert_allclose(result["density"].values, 0.5)
+    # SETs balance RESETs with a fixed keep count (no limit-size rule in software)
+    np.testing.assert_array_equal(result["set_ops"].values, result["reset_ops"].values)
+    stored = run(Experiment(method="software_TO", profile="smoke"), folder=tmp_path, progress=False)
+    assert stored.attrs["config_hash"] == result.attrs["config_hash"]
+    np.testing.assert_array_equal(stored["test"].values, result["test"].values)
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path, splits, monkeypatch):
+    exp = Experiment(method="hardware_TO", **TINY)
+    reference = run(exp, folder=tmp_path / "a", progress=False, splits=splits)
+
+    calls = {"n": 0}
+    real_evaluate = train.evaluate
+
+    def dies_in_second_epoch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # epoch 1: validation + test; epoch 2: validation -> killed
+            raise KeyboardInterrupt
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(train, "evaluate", dies_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run(exp, folder=tmp_path / "b", progress=False, splits=splits)
+    assert train.checkpoint_path(exp, tmp_path / "b").is_file()
+    monkeypatch.setattr(train, "evaluate", real_evaluate)
+    resumed = run(exp, folder=tmp_path / "b", progress=False, splits=splits)
+    for name in ("test", "validation", "set_ops", "reset_ops", "train_loss"):
+        np.testing.assert_allclose(resumed[name].values, reference[name].values, rtol=1e-6)
+    assert not train.checkpoint_path(exp, tmp_path / "b").exists()
+
+
+def test_trained_model_reloads_with_its_selected_accuracy(tmp_path, splits):
+    exp = Experiment(method="software_WO", **TINY)
+    result = run(exp, folder=tmp_path, progress=False, splits=splits)
+    model = train.load_trained_model(exp, folder=tmp_path)
+    task = train.get_task("fashion_mnist")
+    accuracy = train.evaluate(model, task, splits.test, 500, torch.device("cpu"))
+    assert accuracy == pytest.approx(result.attrs["test_selected"], abs=1e-9)
+
+
+def test_grid_stacks_methods_and_seeds(tmp_path, splits):
+    grid = train_grid({"software TO": Experiment(method="software_TO", **TINY)}, seeds=[0, 1],
+                      folder=tmp_path, progress=False)
+    assert dict(grid.sizes) == {"approach": 1, "seed": 2, "epoch": 2}
+    table = summary(grid)
+    values = grid["test_selected"].sel(approach="software TO").values
+    assert table.loc["software TO", "test_selected mean"] == pytest.approx(values.mean())
+    assert table.loc["software TO", "test_selected sd"] == pytest.approx(values.std(ddof=1))
+    expected = (grid["set_ops"] + grid["reset_ops"]).sum("epoch") + 31136
+    np.testing.assert_allclose(total_programming(grid).values, expected.values)
+
+
+def test_paired_gain_and_equal_budget(tmp_path, splits):
+    from rrampaper.compare_plots import gain
+    from rrampaper.study import equal_budget_insitu
+
+    mean, sd = gain(np.array([0.80, 0.82, 0.84]), np.array([0.70, 0.71, 0.75]))
+    assert mean == pytest.approx(10.0)
+    assert sd == pytest.approx(np.std([10.0, 11.0, 9.0], ddof=1))
+    grid = train_grid({"hardware TO": Experiment(method="hardware_TO", **TINY)}, seeds=[0],
+                      folder=tmp_path, progress=False)
+    experiments = equal_budget_insitu(grid, "hardware TO", Experiment(**TINY))
+    expected = int((grid["set_ops"] + grid["reset_ops"]).sum("epoch").item() + grid["initial_resets"].item())
+    assert experiments[0].method == "insitu_WO" and experiments[0].write_budget == expected
+    record = run(experiments[0], folder=tmp_path, progress=False, splits=splits)
+    # one one-shot pulse per cell (2 per weight) to start, then at most the budget
+    assert record["set_ops"].sum() - 2 * 62272 <= expected
