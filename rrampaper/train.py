@@ -33,7 +33,7 @@ import xarray as xr
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from rrampaper import baselines, results, topology
+from rrampaper import baselines, reads, results, topology
 from rrampaper import methods as methods_module
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path
@@ -139,8 +139,7 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int, device: torch.dev
     so two evaluations of the same model see the same device reads.
     """
     model.eval()
-    topology.restart_eval_reads(model, 0)
-    baselines.restart_eval_reads(model, 0)
+    reads.restart_eval_reads(model, 0)
     outputs = [model(inputs[i:i + batch_size].to(device)).float().cpu()
                for i in range(0, len(inputs), batch_size)]
     return torch.cat(outputs)

@@ -14,7 +14,6 @@ from torch.nn.utils import parametrize
 
 from rrampaper.baselines import (
     InSituWO,
-    NoiseScaled,
     device_weights,
     program_model,
     programmed_weights,
@@ -23,7 +22,7 @@ from rrampaper.baselines import (
     set_read_policy,
     shadow_weight,
 )
-from rrampaper.devices import technology
+from rrampaper.devices import ScaledNoise, technology
 from rrampaper.models import FashionCNN, SpokenDigitCRNN
 
 US = 1e-6
@@ -292,13 +291,13 @@ def test_scaled_noise_multiplies_both_sigmas_only():
     base = technology("pcm")
     g = torch.linspace(1e-6, 25e-6, 7, dtype=torch.float64)
     scaled = scaled_noise(base, read_noise_scale=3.0, programming_noise_scale=0.5)
-    assert isinstance(scaled, NoiseScaled)
+    assert isinstance(scaled, ScaledNoise)
     assert torch.allclose(scaled.read_sigma(g), 3.0 * base.read_sigma(g))
     assert torch.allclose(scaled.programming_sigma(g), 0.5 * base.programming_sigma(g))
     assert (scaled.g_min_s, scaled.g_max_s, scaled.name) == (base.g_min_s, base.g_max_s, "pcm")
     assert scaled_noise(base) is base
-    assert scaled.replace(read_noise_scale=1.0) == NoiseScaled(base, 1.0, 0.5)
-    assert scaled.attrs()["read_noise_scale"] == 3.0
+    assert scaled.replace(read_scale=1.0) == ScaledNoise(base, read_scale=1.0, programming_scale=0.5)
+    assert scaled.attrs()["read_scale"] == 3.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,7 +459,7 @@ def test_in_situ_resumes_from_checkpoint():
         ({"weight_scale": "global"}, r"weight_scale='global' is not valid; choose one of"),
         (
             {"read_noise_scale": -1.0},
-            r"read_noise_scale=-1.0 is outside the valid range \[0, inf\)",
+            r"read_noise_scale=-1.0 is outside the valid range \[0, 100\]",
         ),
         ({"programming_noise_scale": math.nan}, r"programming_noise_scale=nan is outside"),
         ({"eval_reads": "sometimes"}, r"eval_reads='sometimes' is not valid"),

@@ -43,7 +43,7 @@ from rrampaper.baselines.device_weight import (
     weight_scale_s,
 )
 from rrampaper.baselines.in_situ import InSituWeight, InSituWO
-from rrampaper.baselines.noise import NoiseScaled, scaled_noise
+from rrampaper.baselines.noise import scaled_noise
 from rrampaper.baselines.transfer import LayerProgramming, ProgrammingReport, program_model
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "InSituWO",
     "InSituWeight",
     "LayerProgramming",
-    "NoiseScaled",
     "ProgrammingReport",
     "device_weights",
     "program_model",

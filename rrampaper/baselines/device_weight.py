@@ -49,7 +49,7 @@ from torch.nn.utils import parametrize
 
 from rrampaper._checks import check_choice, check_positive_int
 from rrampaper.devices._random import READ_STREAM, generator
-from rrampaper.topology.masked_weight import READ_POLICIES
+from rrampaper.reads import ReadSequence, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
 
 WEIGHT_SCALES: tuple[str, ...] = ("per_layer", "per_channel")
 """Ways to map weights to conductances; see :func:`weight_scale_s`."""
@@ -73,7 +73,7 @@ def weight_scale_s(weight: Tensor, span_s: float, mode: str = "per_layer") -> Te
     return span_s / biggest
 
 
-class DeviceWeight(nn.Module):
+class DeviceWeight(ReadSequence, nn.Module):
     """Parametrization: the programmed differential pairs of one weight tensor, read per forward.
 
     Parameters
@@ -123,11 +123,8 @@ class DeviceWeight(nn.Module):
         self.register_buffer("scale", scale)  # float64: the mapping targets are exact
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.key = tuple(check_positive_int("key", k, minimum=0) for k in key)
-        self.train_reads = check_choice("train_reads", train_reads, READ_POLICIES)
-        self.eval_reads = check_choice("eval_reads", eval_reads, READ_POLICIES)
+        self.init_reads(train_reads, eval_reads)
         self.straight_through = bool(straight_through)
-        self.train_read = 0
-        self.eval_read = 0
         self._in_forward = False
         self._cache: Tensor | None = None
 
@@ -137,24 +134,7 @@ class DeviceWeight(nn.Module):
         return self.g_plus.shape
 
     # ------------------------------------------------------------------ reads
-    def next_read_index(self) -> int | None:
-        """Read index for this forward under the current mode's policy (advances if asked)."""
-        if self.training:
-            policy, index = self.train_reads, self.train_read
-            if policy == "advance":
-                self.train_read += 1
-        else:
-            policy, index = self.eval_reads, self.eval_read
-            if policy == "advance":
-                self.eval_read += 1
-        return None if policy == "noiseless" else index
 
-    def set_read_counters(self, train: int | None = None, eval: int | None = None) -> None:
-        """Set the next training and/or evaluation read index (non-negative integers)."""
-        if train is not None:
-            self.train_read = check_positive_int("train", train, minimum=0)
-        if eval is not None:
-            self.eval_read = check_positive_int("eval", eval, minimum=0)
 
     @torch.no_grad()
     def effective_weight(self, read_index: int | None = None) -> Tensor:
@@ -201,11 +181,10 @@ class DeviceWeight(nn.Module):
 
     def get_extra_state(self) -> dict[str, Any]:
         """Read counters, for checkpoints."""
-        return {"train_read": self.train_read, "eval_read": self.eval_read}
+        return self.read_state()
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
-        self.train_read = int(state["train_read"])
-        self.eval_read = int(state["eval_read"])
+        self.load_read_state(state)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -315,29 +294,3 @@ def programmed_weights(model: nn.Module) -> dict[str, Tensor]:
     return {name: dw.programmed_weight() for name, dw in device_weights(model)}
 
 
-def restart_eval_reads(model: nn.Module, start: int = 0) -> None:
-    """Set the next evaluation read index of every device weight to ``start``; call it before
-    each evaluation so that every evaluation sees the same sequence of device reads."""
-    for _, dw in device_weights(model):
-        dw.set_read_counters(eval=start)
-
-
-def set_read_policy(
-    model: nn.Module,
-    *,
-    train_reads: str | None = None,
-    eval_reads: str | None = None,
-    train_start: int | None = None,
-    eval_start: int | None = None,
-) -> None:
-    """Change the read policies and/or next read indices of every device weight."""
-    if train_reads is not None:
-        check_choice("train_reads", train_reads, READ_POLICIES)
-    if eval_reads is not None:
-        check_choice("eval_reads", eval_reads, READ_POLICIES)
-    for _, dw in device_weights(model):
-        if train_reads is not None:
-            dw.train_reads = train_reads
-        if eval_reads is not None:
-            dw.eval_reads = eval_reads
-        dw.set_read_counters(train=train_start, eval=eval_start)

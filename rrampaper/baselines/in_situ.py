@@ -79,7 +79,7 @@ from rrampaper.devices._random import PROGRAM_STREAM, generator
 from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, program_conductances
 from rrampaper.devices.technologies import Technology, technology
-from rrampaper.topology.masked_weight import READ_POLICIES
+from rrampaper.reads import READ_POLICIES
 
 
 class InSituWeight(DeviceWeight):

@@ -53,7 +53,7 @@ from rrampaper.devices._random import PROGRAM_STREAM, generator
 from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, ProgramResult, program_weights
 from rrampaper.devices.technologies import Technology, technology
-from rrampaper.topology.masked_weight import READ_POLICIES
+from rrampaper.reads import READ_POLICIES
 
 #: Stream tags of the baselines' random numbers (first key after the seed).
 TRANSFER_STREAM = 11

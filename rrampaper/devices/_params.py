@@ -120,3 +120,33 @@ def as_attrs(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[f"{prefix}.{key}"] = str(value)
     return out
+
+
+class ParameterSet:
+    """Mixin for a model whose scalar parameters are declared in ``PARAMETERS``.
+
+    :meth:`_set_params` validates keyword values against the declarations (defaults for the
+    rest); the values are then readable as attributes and as :attr:`params`.
+    """
+
+    PARAMETERS: tuple[Parameter, ...] = ()
+
+    def _set_params(self, params: Mapping[str, Any]) -> None:
+        values = {p.name: p.default for p in self.PARAMETERS}
+        values.update(validate(self.PARAMETERS, params))
+        self._p = values
+
+    def __getattr__(self, name: str) -> float:
+        p = self.__dict__.get("_p")
+        if p is not None and name in p:
+            return p[name]
+        raise AttributeError(name)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """All parameter values (a copy), keyed by name."""
+        return dict(self._p)
+
+    def parameter_table(self) -> pd.DataFrame:
+        """Parameters, units, valid ranges and sources as a :class:`pandas.DataFrame`."""
+        return table(self.PARAMETERS, self._p)

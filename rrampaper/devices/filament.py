@@ -50,7 +50,7 @@ import torch
 from scipy import stats
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
-from rrampaper.devices._params import Parameter, as_attrs, table, validate
+from rrampaper.devices._params import Parameter, ParameterSet, as_attrs
 from rrampaper.devices._random import as_generator
 from rrampaper.devices.distributions import FormedConductance
 
@@ -192,7 +192,7 @@ class FormingResult:
         return float(self.formed.double().mean())
 
 
-class FilamentModel:
+class FilamentModel(ParameterSet):
     """Generative model of electroforming a TaOx 1T1R cell (see the module docstring).
 
     Parameters
@@ -218,30 +218,15 @@ class FilamentModel:
 
     def __init__(self, conduction: str = "ohmic", **params: float) -> None:
         self.conduction = check_choice("conduction", conduction, CONDUCTION_MODES)
-        values = {p.name: p.default for p in PARAMETERS}
-        values.update(validate(PARAMETERS, params))
-        self._p = values
+        self._set_params(params)
 
     # -- parameters -----------------------------------------------------------------------
-    def __getattr__(self, name: str) -> float:
-        p = self.__dict__.get("_p")
-        if p is not None and name in p:
-            return p[name]
-        raise AttributeError(name)
-
-    @property
-    def params(self) -> dict[str, float]:
-        """All parameter values (a copy), keyed by name."""
-        return dict(self._p)
 
     def replace(self, **changes: float) -> FilamentModel:
         """A copy with some parameters changed (``conduction`` may be changed too)."""
         conduction = changes.pop("conduction", self.conduction)
         return FilamentModel(conduction=conduction, **{**self._p, **changes})
 
-    def parameter_table(self):
-        """Parameters with units, valid ranges and sources as a :class:`pandas.DataFrame`."""
-        return table(PARAMETERS, self._p)
 
     def attrs(self, prefix: str = "filament") -> dict:
         """netCDF-safe attributes describing this model."""

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import torch
 
 from rrampaper._checks import check_choice, check_positive_int
-from rrampaper.devices._params import Parameter, as_attrs, table, validate
+from rrampaper.devices._params import Parameter, ParameterSet, as_attrs
 from rrampaper.devices._random import as_generator
 from rrampaper.devices.filament import FilamentModel
 
@@ -67,7 +67,7 @@ class PairConductances:
     off: torch.Tensor
 
 
-class Technology(ABC):
+class Technology(ParameterSet, ABC):
     """Base class of a memory technology; subclasses declare ``PARAMETERS`` and ``SOURCES``.
 
     Parameters
@@ -87,9 +87,7 @@ class Technology(ABC):
     SOURCES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **params: float) -> None:
-        values = {p.name: p.default for p in self.PARAMETERS}
-        values.update(validate(self.PARAMETERS, params))
-        self._p = values
+        self._set_params(params)
         self._check()
 
     def _check(self) -> None:
@@ -99,24 +97,11 @@ class Technology(ABC):
                 f"{self.name}: the programmable range [{self.g_min_s!r}, {self.g_max_s!r}] S is empty"
             )
 
-    def __getattr__(self, name: str) -> float:
-        p = self.__dict__.get("_p")
-        if p is not None and name in p:
-            return p[name]
-        raise AttributeError(name)
-
-    @property
-    def params(self) -> dict[str, float]:
-        """All parameter values (a copy)."""
-        return dict(self._p)
 
     def replace(self, **changes: Any) -> Technology:
         """A copy with some parameters changed."""
         return type(self)(**{**self._p, **changes})
 
-    def parameter_table(self):
-        """Parameters, units, valid ranges and sources as a :class:`pandas.DataFrame`."""
-        return table(self.PARAMETERS, self._p)
 
     def attrs(self) -> dict[str, Any]:
         """netCDF-safe attributes: name, parameters and sources."""

@@ -22,9 +22,10 @@ import torch
 from torch import Tensor, nn
 
 from rrampaper._checks import check_choice, check_range
+from rrampaper.reads import READ_POLICIES, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
 from rrampaper.topology.layers import PrunableConv2d, PrunableLinear
 from rrampaper.topology.limit_size import LimitSizeSchedule
-from rrampaper.topology.masked_weight import READ_POLICIES, MaskedWeight
+from rrampaper.topology.masked_weight import MaskedWeight
 from rrampaper.topology.rnn import PrunableRNN
 from rrampaper.topology.weights import (
     RELU_GAIN,
@@ -305,25 +306,3 @@ def invalidate_masks(model: nn.Module) -> None:
         masked.invalidate()
 
 
-def restart_eval_reads(model: nn.Module, start: int = 0) -> None:
-    """Set the next evaluation read index of every masked tensor to ``start``; call it before
-    each evaluation so that every evaluation sees the same sequence of device reads."""
-    for _, masked in masked_weights(model):
-        masked.set_read_counters(eval=start)
-
-
-def set_read_policy(
-    model: nn.Module,
-    *,
-    train_reads: str | None = None,
-    eval_reads: str | None = None,
-    train_start: int | None = None,
-    eval_start: int | None = None,
-) -> None:
-    """Change the read policies and/or next read indices of every masked tensor."""
-    for _, masked in masked_weights(model):
-        if train_reads is not None:
-            masked.train_reads = check_choice("train_reads", train_reads, READ_POLICIES)
-        if eval_reads is not None:
-            masked.eval_reads = check_choice("eval_reads", eval_reads, READ_POLICIES)
-        masked.set_read_counters(train=train_start, eval=eval_start)

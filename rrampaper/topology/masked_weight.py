@@ -58,12 +58,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from rrampaper._checks import check_choice, check_positive_int, check_range
+from rrampaper._checks import check_range
+from rrampaper.reads import ReadSequence
 from rrampaper.topology.limit_size import LimitSizeSchedule, apply_limit_size
 from rrampaper.topology.mask import kept_count, topk_mask
 from rrampaper.topology.weights import WeightArray
 
-READ_POLICIES: tuple[str, ...] = ("advance", "fixed", "noiseless")
 """How a forward picks its read index; see :mod:`rrampaper.topology.masked_weight`."""
 
 
@@ -106,7 +106,7 @@ class _MaskedWeightFn(torch.autograd.Function):
         return grad_mask.mul_(scores.sign()), None, None, None, None
 
 
-class MaskedWeight(nn.Module):
+class MaskedWeight(ReadSequence, nn.Module):
     """A fixed weight tensor (software or device), trainable scores and an exact top-k mask.
 
     Parameters
@@ -155,10 +155,7 @@ class MaskedWeight(nn.Module):
         self.array = array
         self.inv_scale = float(check_range("inv_scale", inv_scale, 0.0, low_open=True))
         self.limit_size = limit_size
-        self.train_reads = check_choice("train_reads", train_reads, READ_POLICIES)
-        self.eval_reads = check_choice("eval_reads", eval_reads, READ_POLICIES)
-        self.train_read = 0
-        self.eval_read = 0
+        self.init_reads(train_reads, eval_reads)
         device = scores.device
         # 0./1. in the scores' dtype: the forward multiplies by it.
         self.register_buffer("mask", torch.ones_like(self.scores.detach()))
@@ -256,17 +253,6 @@ class MaskedWeight(nn.Module):
         return self.counts[2]
 
     # ------------------------------------------------------------------ reads and forward
-    def next_read_index(self) -> int | None:
-        """Read index for this forward under the current mode's policy (advances if asked)."""
-        if self.training:
-            policy, index = self.train_reads, self.train_read
-            if policy == "advance":
-                self.train_read += 1
-        else:
-            policy, index = self.eval_reads, self.eval_read
-            if policy == "advance":
-                self.eval_read += 1
-        return None if policy == "noiseless" else index
 
     def forward(self) -> Tensor:
         """Effective weight of this forward (the weight tensor's shape); see the module docs."""
@@ -294,12 +280,6 @@ class MaskedWeight(nn.Module):
         """Zero the SET/RESET counters (``initial_resets`` is kept)."""
         self.counts[:2] = 0
 
-    def set_read_counters(self, train: int | None = None, eval: int | None = None) -> None:
-        """Set the next training and/or evaluation read index (non-negative integers)."""
-        if train is not None:
-            self.train_read = check_positive_int("train", train, minimum=0)
-        if eval is not None:
-            self.eval_read = check_positive_int("eval", eval, minimum=0)
 
     def get_extra_state(self) -> dict[str, Any]:
         """Python state that a checkpoint must keep: read counters and whether a mask exists."""
