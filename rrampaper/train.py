@@ -147,8 +147,8 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int, device: torch.dev
 
 def evaluate(model: nn.Module, task: Task, split: tuple[Tensor, Tensor], batch_size: int,
              device: torch.device) -> float:
-    """The task's metric of ``model`` on one split."""
-    return task.score(predict(model, split[0], batch_size, device), split[1])
+    """The task's metric of ``model`` on one split (:meth:`Task.evaluate`)."""
+    return task.evaluate(model, split, batch_size, device)
 
 
 def _optimizer(model: nn.Module, hyper: Hyper, lr: float) -> torch.optim.Optimizer:

@@ -117,6 +117,17 @@ class Task(ABC):
         """The metric over a whole split from concatenated outputs; default: top-1 accuracy."""
         return float((outputs.argmax(dim=1) == targets).double().mean())
 
+    def evaluate(self, model: nn.Module, split: tuple[Tensor, Tensor], batch_size: int,
+                 device: torch.device) -> float:
+        """The metric of ``model`` on one split (model selection and reports call this).
+
+        Default: :meth:`score` of the batched predictions. A task whose evaluation is not a
+        plain batch loop (e.g. whole images stitched from patches) overrides it.
+        """
+        from rrampaper.train import predict
+
+        return self.score(predict(model, split[0], batch_size, device), split[1])
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, metric={self.metric!r})"
 
