@@ -45,11 +45,26 @@ class NotebookFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class NotebookRun:
-    """One executed notebook: source, executed copy and wall time in seconds."""
+    """One executed notebook: source, executed copy, its HTML rendering (or ``None``) and wall
+    time in seconds."""
 
     notebook: Path
     output: Path
     seconds: float
+    html: Path | None = None
+
+
+def render_html(executed: Path, target: Path) -> Path:
+    """Write an executed notebook as a self-contained HTML page (figures embedded), atomically."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from rrampaper._io import atomic_path
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    with atomic_path(target) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+    return target
 
 
 def default_notebooks_dir() -> Path:
@@ -91,6 +106,7 @@ def reproduce(
     notebooks_dir: str | Path | None = None,
     output_dir: str | Path | None = None,
     parameters: dict | None = None,
+    html: bool = True,
     log: Callable[[str], None] = print,
 ) -> list[NotebookRun]:
     """Execute the notebooks in order with papermill; stop at the first failure.
@@ -108,6 +124,9 @@ def reproduce(
         to ``<output_dir>/notebooks``.
     parameters:
         Extra papermill parameters for every notebook (e.g. ``{"retrain": True}``).
+    html:
+        Also render every executed notebook to ``<output_dir>/html/NN_topic.html`` (nbconvert),
+        so a reader can browse every figure without running anything.
     log:
         Receives one progress line per notebook.
 
@@ -146,7 +165,8 @@ def reproduce(
         except PapermillExecutionError as error:
             raise NotebookFailed(notebook, error.cell_index, error.ename, error.evalue, output) from None
         seconds = time.perf_counter() - t0
-        runs.append(NotebookRun(notebook, output, seconds))
+        page = render_html(output, figures / "html" / f"{notebook.stem}.html") if html else None
+        runs.append(NotebookRun(notebook, output, seconds, page))
         log(f"[{position}/{len(notebooks)}] {notebook.name} done in {seconds:.1f} s "
             f"(total {time.perf_counter() - started:.1f} s)")
     return runs

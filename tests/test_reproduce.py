@@ -52,6 +52,9 @@ def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monke
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and 'profile = "smoke"' in injected[0].source
     assert lines[0].startswith("[1/2] 00_first.ipynb") and "done in" in lines[1]
+    page = (out / "html" / "01_second.html").read_text()
+    assert runs[1].html == out / "html" / "01_second.html"
+    assert "<html" in page and "'second'" in page
 
 
 def test_failing_notebook_stops_the_run_and_names_the_cell(notebooks, tmp_path):
