@@ -136,3 +136,28 @@ def plot_sweep(
     mean, sd = _mean_sd(sweep.transpose("seed", "level").values * scale)
     c = color(label, index)
     ax.errorbar(levels, mean, yerr=sd, marker="o", ms=4, capsize=3, color=c, label=label)
+
+
+def plot_technologies(ax: plt.Axes, table: xr.Dataset, variable: str = "test", *,
+                      scale: float = 100.0, log: bool = False, ylabel: str = "test accuracy (%)") -> None:
+    """Grouped bars: one group per technology, one bar per approach (mean ± sd over seeds,
+    seeds as dots); ``table`` as returned by :func:`rrampaper.study.technology_comparison`."""
+    technologies = [str(t) for t in table["technology"].values]
+    approaches = [str(a) for a in table["approach"].values]
+    width = 0.8 / len(approaches)
+    for j, approach in enumerate(approaches):
+        values = table[variable].sel(approach=approach).transpose("technology", "seed").values * scale
+        mean, sd = _mean_sd(values, axis=1)
+        x = np.arange(len(technologies)) + (j - (len(approaches) - 1) / 2) * width
+        ax.bar(x, mean, width * 0.95, yerr=sd, capsize=3, color=color(approach, j), label=approach,
+               alpha=0.85)
+        for i in range(len(technologies)):
+            ax.scatter(np.full(values.shape[1], x[i]), values[i], s=8, color="k", zorder=3)
+    ax.set_xticks(range(len(technologies)), technologies, rotation=15)
+    if log:
+        ax.set_yscale("log")
+    else:
+        low = float(table[variable].min()) * scale
+        ax.set_ylim(max(0.0, low - 10), None)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))

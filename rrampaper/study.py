@@ -271,3 +271,46 @@ def keep_ratio_sweep(
     values = grid["test_selected"].transpose("approach", "seed").values
     return xr.DataArray(values, dims=("level", "seed"),
                         coords={"level": [float(r) for r in ratios], "seed": list(seeds)}, name="test")
+
+
+def technology_comparison(
+    base: Experiment,
+    technologies: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    retrain: bool = False,
+    progress: bool = True,
+    **run_kwargs: Any,
+) -> xr.Dataset:
+    """Hardware TO against WO programmed on the device, for every memory technology.
+
+    For each technology, hardware TO is trained on a chip of that technology; the software WO
+    model (trained once per seed, technology-independent) is programmed onto it one-shot and
+    with write-verify.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``test`` over ``(technology, approach, seed)`` with approaches ``hardware TO``,
+        ``WO on device``, ``WO write-verify``, and ``programming`` (operations: TO's SET/RESET
+        including the initial RESETs; WO's pulses) over the same dims.
+    """
+    approaches = ["hardware TO", "WO on device", "WO write-verify"]
+    test = np.full((len(technologies), len(approaches), len(seeds)), np.nan)
+    ops = np.full_like(test, np.nan)
+    wo_exp = base.replace(method="software_WO", technology=technologies[0])
+    train_grid({"software WO": wo_exp}, seeds, retrain=retrain, progress=progress, **run_kwargs)
+    cache: dict = {}
+    for t, name in enumerate(technologies):
+        grid = train_grid({"hardware TO": base.replace(method="hardware_TO", technology=name)}, seeds,
+                          retrain=retrain, progress=progress, **run_kwargs)
+        test[t, 0] = grid["test_selected"].sel(approach="hardware TO").values
+        ops[t, 0] = total_programming(grid).sel(approach="hardware TO").values
+        on_device = wo_on_device(wo_exp, seeds, technology=name, folder=run_kwargs.get("folder"),
+                                 _cache=cache)
+        for a, program in ((1, "one_shot"), (2, "write_verify")):
+            test[t, a] = on_device["test"].sel(program=program).values
+            ops[t, a] = on_device["pulses"].sel(program=program).values
+    coords = {"technology": list(technologies), "approach": approaches, "seed": list(seeds)}
+    dims = ("technology", "approach", "seed")
+    return xr.Dataset({"test": (dims, test), "programming": (dims, ops)}, coords=coords)

@@ -56,6 +56,7 @@ from rrampaper.devices.technologies import (
     SONOSFlash,
     TaOxRRAM,
     Technology,
+    sources_table,
     technology,
 )
 
@@ -91,5 +92,6 @@ __all__ = [
     "program_conductances",
     "program_weights",
     "save_measured",
+    "sources_table",
     "technology",
 ]

@@ -587,3 +587,15 @@ def technology(name: str | Technology, **params: Any) -> Technology:
         return name.replace(**params) if params else name
     check_choice("technology", name, TECHNOLOGIES)
     return _PRESETS[name](**params)
+
+
+def sources_table(names: tuple[str, ...] | list[str] | None = None):
+    """One row per technology preset: its label and where each of its statistics comes from
+    (device-to-device spread, read noise, programming noise, drift), as a ``pandas.DataFrame``."""
+    import pandas as pd
+
+    rows = {}
+    for name in names or TECHNOLOGIES:
+        tech = technology(name)
+        rows[name] = {"label": tech.label, **{key: text for key, text in tech.SOURCES.items()}}
+    return pd.DataFrame.from_dict(rows, orient="index")
