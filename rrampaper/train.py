@@ -336,5 +336,11 @@ def load_trained_model(exp: Experiment, *, folder: str | Path | None = None,
         method.technology = technology
     model = method.build(task.build_model())
     state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"the stored model {path} does not fit the current code (it was probably written by an "
+            f"older version of rrampaper): train again with run(exp, retrain=True) or remove it\n{error}"
+        ) from None
     return model.to(resolve_device(device))

@@ -1,0 +1,188 @@
+"""Our headline numbers beside the paper's: stored by each notebook, tabulated by notebook 08.
+
+Each experiment notebook ends by saving :class:`Headline` records (JSON, atomically) into
+``<results>/headlines/``: a published claim (:mod:`rrampaper.paper`), how we measured the same
+quantity (``variant``), our mean and standard deviation over seeds and the profile.
+:func:`summary_table` reads them back and says whether each number is within the tolerance of
+the published one (:data:`TOLERANCE`); :func:`write_markdown` writes ``figures/summary.md``.
+
+Examples
+--------
+>>> import tempfile
+>>> from rrampaper.summary import Headline, load_headlines, save_headline, summary_table
+>>> folder = tempfile.mkdtemp()
+>>> _ = save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO on device", "smoke",
+...                            [0, 1], 12.0, 3.0), folder=folder)
+>>> table = summary_table(load_headlines("smoke", folder=folder))
+>>> table.loc[0, ["paper", "ours"]].tolist(), bool(table.loc[0, "within tolerance"])
+(['+17.3 percentage points', '+12.0 ± 3.0'], True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rrampaper._checks import check_choice
+from rrampaper._io import atomic_path
+from rrampaper.paper import NATURE, VERSIONS, claim
+from rrampaper.paths import results_dir
+from rrampaper.profiles import PROFILES
+
+#: How far from the published value a reproduced number may be and still count as reproduced,
+#: by unit. Our choice (the paper gives no error bars): 5 points for metric gains, 10 percent
+#: for energy reductions, widened by 2 standard deviations of our own spread over seeds.
+TOLERANCE: dict[str, float] = {"percentage points": 5.0, "percent": 10.0}
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One reproduced headline number.
+
+    Attributes
+    ----------
+    key:
+        Claim key of :mod:`rrampaper.paper` (e.g. ``"fashion_mnist.accuracy_gain"``).
+    variant:
+        How it was measured (e.g. ``"hardware TO − WO on device (one-shot)"``).
+    profile:
+        The profile the runs used.
+    seeds:
+        The seeds averaged.
+    mean, sd:
+        Our value over seeds, in the claim's unit.
+    version:
+        Paper version compared with (``"nature2026"`` or ``"arxiv2023"``).
+    details:
+        Further numbers worth showing (e.g. the two accuracies), name -> value.
+    """
+
+    key: str
+    variant: str
+    profile: str
+    seeds: list[int]
+    mean: float
+    sd: float
+    version: str = NATURE
+    details: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        claim(self.key, self.version)  # validates key and version
+        check_choice("profile", self.profile, PROFILES)
+
+
+def headline_dir(folder: str | Path | None = None) -> Path:
+    """Where headline records are stored."""
+    return (Path(folder) if folder is not None else results_dir()) / "headlines"
+
+
+def save_headline(headline: Headline, *, folder: str | Path | None = None) -> Path:
+    """Write ``headline`` as JSON (atomically); one file per (key, variant, profile, version)."""
+    slug = "".join(c if c.isalnum() else "_" for c in f"{headline.key}-{headline.variant}")
+    target = headline_dir(folder) / f"{headline.profile}-{headline.version}-{slug}.json"
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(dataclasses.asdict(headline), indent=1, ensure_ascii=False))
+    return target
+
+
+def load_headlines(profile: str, *, folder: str | Path | None = None) -> list[Headline]:
+    """Every stored headline of ``profile``, sorted by claim key and variant."""
+    check_choice("profile", profile, PROFILES)
+    records = []
+    for path in sorted(headline_dir(folder).glob(f"{profile}-*.json")):
+        data: dict[str, Any] = json.loads(path.read_text())
+        records.append(Headline(**data))
+    return sorted(records, key=lambda h: (h.key, h.version, h.variant))
+
+
+def within_tolerance(headline: Headline) -> bool:
+    """Whether ``|ours − paper| <= tolerance(unit) + 2 sd``."""
+    published = claim(headline.key, headline.version)
+    return bool(abs(headline.mean - published.value) <= TOLERANCE[published.unit] + 2 * headline.sd)
+
+
+def summary_table(headlines: list[Headline]):
+    """A ``pandas.DataFrame``: claim, paper version and value, ours (mean ± sd), seeds, profile,
+    within tolerance, and the details."""
+    import pandas as pd
+
+    rows = []
+    for h in headlines:
+        published = claim(h.key, h.version)
+        rows.append({
+            "claim": h.key,
+            "measured as": h.variant,
+            "paper version": VERSIONS[h.version],
+            "paper": f"{published.value:+.1f} {published.unit}",
+            "ours": f"{h.mean:+.1f} ± {h.sd:.1f}",
+            "seeds": len(h.seeds),
+            "profile": h.profile,
+            "within tolerance": bool(within_tolerance(h)),
+            "details": ", ".join(f"{k} {v:.1f}" for k, v in h.details.items()),
+        })
+    return pd.DataFrame(rows)
+
+
+def write_markdown(table, path: str | Path, *, title: str, preamble: str = "") -> Path:
+    """Write ``table`` as a Markdown page (atomically)."""
+    lines = [f"# {title}", ""]
+    if preamble:
+        lines += [preamble, ""]
+    columns = list(table.columns)
+    if not columns:
+        lines.append("No headline number has been stored yet: run the experiment notebooks first.")
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return Path(path)
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("| " + " | ".join("---" for _ in columns) + " |")
+    for _, row in table.iterrows():
+        cells = [("yes" if v else "no") if isinstance(v, bool) else str(v) for v in row.tolist()]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Path(path)
+
+
+def missing_claims(headlines: list[Headline]) -> list[str]:
+    """Published claims (both versions) that no stored headline reproduces yet."""
+    from rrampaper.paper import CLAIMS
+
+    # a claim counts as covered when a headline reproduces the same key with the same published
+    # value (the accuracy gains are identical in both versions; the energy numbers are not)
+    have = {(h.key, claim(h.key, h.version).value) for h in headlines}
+    return [f"{key} ({VERSIONS[version]})" for version, claims in CLAIMS.items()
+            for key, published in claims.items() if (key, published.value) not in have]
+
+
+def units(headlines: list[Headline]) -> list[str]:
+    """The units of the claims the headlines reproduce (one figure panel each)."""
+    return sorted({claim(h.key, h.version).unit for h in headlines}, reverse=True)
+
+
+def plot_summary(ax, headlines: list[Headline], unit: str | None = None) -> None:
+    """Ours (mean ± sd, dots) against the paper's value (diamond) and its tolerance band (grey)
+    for every headline whose claim is in ``unit`` (default: all)."""
+    headlines = [h for h in headlines if unit is None or claim(h.key, h.version).unit == unit]
+    labels = [f"{h.key}\n{h.variant}" for h in headlines]
+    for i, h in enumerate(headlines):
+        published = claim(h.key, h.version)
+        ok = within_tolerance(h)
+        ax.errorbar(h.mean, i, xerr=h.sd, fmt="o", color="#029e73" if ok else "#d55e00", capsize=3,
+                    label="ours (within tolerance)" if ok else "ours (outside tolerance)")
+        ax.scatter(published.value, i, marker="D", color="k", zorder=3,
+                   label=f"paper ({published.version})")
+        ax.hlines(i, published.value - TOLERANCE[published.unit], published.value + TOLERANCE[published.unit],
+                  color="0.6", lw=6, alpha=0.4, zorder=0)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(range(len(labels)), labels, fontsize="small")
+    ax.invert_yaxis()
+    ax.set_xlabel({"percentage points": "gain of TO over WO (percentage points)",
+                   "percent": "energy reduction (%)"}.get(unit or "", "value"))
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), fontsize="small", loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))
