@@ -38,3 +38,20 @@ def test_scale_out_of_range_names_parameter():
         ScaledNoise("taox_40nm", read_scale=-1)
     with pytest.raises(ValueError, match="not valid"):
         ScaledNoise("no_such_memory")
+
+
+def test_idle_cells_reset_take_one_pulse_and_the_off_state():
+    from rrampaper.devices import program_weights, technology
+
+    tech = technology("taox_40nm")
+    w = torch.tensor([50e-6, -80e-6, 0.0, 120e-6] * 500, dtype=torch.float64)
+    achieved, plus, minus = program_weights(w, tech, "write_verify", idle="reset", seed=1)
+    idle_plus, idle_minus = w <= 0, w >= 0
+    assert bool((plus.pulses[idle_plus] == 1).all()) and bool((minus.pulses[idle_minus] == 1).all())
+    # parked cells follow the off-state law (lognormal, median hrs_median_s = 2 uS)
+    parked = torch.cat([plus.conductance_s[idle_plus], minus.conductance_s[idle_minus]])
+    assert float(parked.median()) == pytest.approx(tech.hrs_median_s, rel=0.1)
+    _, plus_p, minus_p = program_weights(w, tech, "write_verify", idle="program", seed=1)
+    assert plus.total_pulses + minus.total_pulses < plus_p.total_pulses + minus_p.total_pulses
+    with pytest.raises(ValueError, match="idle='park' is not valid"):
+        program_weights(w, tech, idle="park")

@@ -209,8 +209,11 @@ def program_tensor(
     tolerance: float = DEFAULT_TOLERANCE,
     atol_s: float = DEFAULT_ATOL_S,
     max_pulses: int = DEFAULT_MAX_PULSES,
+    idle: str = "program",
 ) -> ProgrammedTensor:
-    """Program ``weight`` (weight units) at ``scale_s`` (S per unit) into pairs of ``device``."""
+    """Program ``weight`` (weight units) at ``scale_s`` (S per unit) into pairs of ``device``
+    (``idle``: what happens to the unused cell of each pair, see
+    :func:`rrampaper.devices.program_weights`)."""
     w = weight.detach().to("cpu", torch.float64)
     scale = scale_s.to("cpu", torch.float64)
     achieved, plus, minus = program_weights(
@@ -221,6 +224,7 @@ def program_tensor(
         atol_s=atol_s,
         max_pulses=max_pulses,
         seed=gen,
+        idle=idle,
     )
     return ProgrammedTensor(
         g_plus=plus.conductance_s,
@@ -263,6 +267,7 @@ def program_model(
     train_reads: str = "advance",
     eval_reads: str = "advance",
     exclude: Iterable[str] = (),
+    idle: str = "program",
 ) -> tuple[nn.Module, ProgrammingReport]:
     """Program a trained model's weights into a device; return the device model and a report.
 
@@ -296,6 +301,10 @@ def program_model(
         ``"noiseless"``; :mod:`rrampaper.baselines.device_weight`).
     exclude:
         Module names whose weights stay digital.
+    idle:
+        The unused cell of each pair: ``"program"`` (written to ``g_min`` like any target,
+        default) or ``"reset"`` (one RESET pulse to the off state); see
+        :func:`rrampaper.devices.program_weights`.
 
     Returns
     -------
@@ -327,6 +336,7 @@ def program_model(
             tolerance=tolerance,
             atol_s=atol_s,
             max_pulses=max_pulses,
+            idle=idle,
         )
         on = weight.device
         parametrization = DeviceWeight(
