@@ -20,6 +20,8 @@ _REGISTRY: dict[str, str] = {
     "spoken_digit": "rrampaper.tasks.spoken_digit:SpokenDigitTask",
     "spoken_digit_fsdd": "rrampaper.tasks.spoken_digit:SpokenDigitFSDDTask",
     "drive": "rrampaper.tasks.drive:DriveTask",
+    "imagenet100": "rrampaper.tasks.imagenet100:ImageNet100Task",
+    "imagenet100_standin": "rrampaper.tasks.imagenet100:ImageNet100StandInTask",
 }
 
 #: Names of every task.
