@@ -1,0 +1,400 @@
+"""DRIVE retinal-vessel segmentation with the paper's U-Net (paper-facts §5.3, §4.4).
+
+Data: the user's DRIVE copy (``$RRAMPAPER_DRIVE_DIR``, :func:`rrampaper.data.load_drive`), or,
+when it is absent, synthetic fundus images of the same form
+(:func:`rrampaper.data.synthetic_drive`; training images from seed 0, test images from seed 1),
+so that everything runs without DRIVE; :func:`data_label` says which one a run used, and the
+notebook writes it into every figure title.
+
+Pipeline (:mod:`rrampaper.segmentation`, :mod:`rrampaper.metrics`):
+
+- preprocessing of the official code: grey, z-score, per-image 0..255, CLAHE, gamma 1.2;
+- ``n_validation`` of the 20 training images are held out (seeded by the experiment's seed)
+  for model selection and the limit-size schedule; the test images never drive a decision
+  (the official scripts select the epoch on their "test" loader, paper-facts §9.7);
+- training data: ``n_train`` random :data:`PATCH_SIZE` patches centred inside the FOV of the other
+  training images, flipped and rotated by multiples of 90° at random, drawn once per seed (the
+  official code re-crops 48 from 64-pixel patches each epoch; here the augmented patches are
+  fixed, because the generic loop trains on tensors);
+- loss: NLL of the log-probabilities, pixels outside the FOV ignored (``ignore_index = 255``);
+- evaluation: whole images by sliding window (``window``, ``stride``; windows outside the FOV
+  skipped), class probabilities averaged where windows overlap, metrics pooled over the
+  pixels inside the FOV of all evaluated images. The task's metric, for model selection and
+  reports, is the **PR-AUC as average precision** (:mod:`rrampaper.metrics` explains why not
+  the official code's trapezoidal area, which :func:`segmentation_report` lists beside it).
+
+Profiles (paper-facts §4.4 for the official values):
+
+=======  ======  =====  ========  ==========  ===========  =======  ========  ==============
+profile  epochs  batch  patches   val images  test images  seeds    Adam lr   purpose
+=======  ======  =====  ========  ==========  ===========  =======  ========  ==============
+smoke    2       8      48        1 (crop)    1 (crop)     0        1e-3      CI, seconds
+quick    3       32     1,024     2           3 of 20      0, 1     1e-3      2-core CPU
+paper    60      64     5,000     2           20           0, 1, 2  1e-4      GPU
+=======  ======  =====  ========  ==========  ===========  =======  ========  ==============
+
+smoke evaluates the central 128 x 128 crop of its validation and test images (:data:`CROP`);
+the others evaluate whole images. Evaluation windows: 96 x 96 every 64 pixels in every profile
+(the official test patch is 96; its stride 16 costs 16 times more; on a trained model windows
+of 48 to 592 pixels changed the test PR-AUC by less than 0.01). The quick test images are a
+fixed seeded subset (the same for every seed). ``paper``: 60 epochs, batch 64 and 48-pixel
+patches as the official scripts, 5,000 patches per epoch (the official ``config.py``'s
+``N_patches``).
+
+Optimizer: **Adam, weight decay 5e-4, cosine schedule** over the profile's epochs, for every
+method: the official *software* script's choice (Adam, lr 1e-4), kept at lr 1e-4 in ``paper``.
+The official *hardware* script used SGD (lr 0.1, momentum 0.9); in a short run SGD moves the
+scores far too little (after 20 steps of 32 patches: 5,665 mask flips and validation PR-AUC
+0.39 with SGD 0.1, 1.55 million flips and 0.65 with Adam 1e-3, on a 256-pixel crop of a
+validation image), so smoke and quick, which run
+about 50 times fewer steps than ``paper``, use Adam with lr 1e-3 (it trains the WO baseline as
+well: 0.72 after 60 steps). Hardware limit size: 0.001 (the official ``DRIVE_hardware_TO.py``
+defines a 0.001 -> 0.0008 schedule in 5 steps but never applies it; here it steps when the
+validation PR-AUC improves). Software TO uses the signed Kaiming constant (the official DRIVE
+software script's ``init_bin = True``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+from torch import Tensor, nn
+
+from rrampaper import reads
+from rrampaper._checks import check_choice, check_positive_int
+from rrampaper.data import drive_available, load_drive, split_indices, synthetic_drive
+from rrampaper.data.fundus import FundusSet
+from rrampaper.metrics import METRICS, pr_auc, segmentation_metrics
+from rrampaper.models.unet import UNET_BITS, UNet
+from rrampaper.paths import drive_dir, results_dir
+from rrampaper.profiles import PROFILES
+from rrampaper.segmentation import (
+    IGNORE_INDEX,
+    extract_patches,
+    preprocess,
+    sample_patch_centres,
+    sliding_window,
+    window_starts,
+)
+from rrampaper.tasks.base import Hyper, Splits, Task
+
+_COMMON = {
+    "optimizer": "adam",
+    "momentum": 0.9,  # unused by Adam
+    "weight_decay": 5e-4,
+    "schedule": "cosine",
+    "limit_size": (0.001, 0.0008, 5),
+}
+
+#: Hyper-parameters per profile. ``n_train`` counts training *patches*, ``n_validation`` and
+#: ``n_test`` count whole images; ``eval_batch_size`` counts sliding windows per forward.
+HYPER: dict[str, Hyper] = {
+    "smoke": Hyper(epochs=2, batch_size=8, eval_batch_size=8, n_train=48, n_validation=1,
+                   n_test=1, lr=1e-3, **_COMMON),
+    "quick": Hyper(epochs=3, batch_size=32, eval_batch_size=8, n_train=1024, n_validation=2,
+                   n_test=3, lr=1e-3, **_COMMON),
+    "paper": Hyper(epochs=60, batch_size=64, eval_batch_size=32, n_train=5000, n_validation=2,
+                   n_test=None, lr=1e-4, **_COMMON),
+}
+
+#: Seeds per profile (mean and spread over these); quick runs two to stay within its time.
+SEEDS: dict[str, tuple[int, ...]] = {"smoke": (0,), "quick": (0, 1), "paper": (0, 1, 2)}
+
+
+def seeds_for(profile: str, seeds: Sequence[int] | None = None) -> list[int]:
+    """``seeds`` if given, else the DRIVE seeds of ``profile`` (:data:`SEEDS`)."""
+    return list(seeds) if seeds is not None else list(SEEDS[check_choice("profile", profile, PROFILES)])
+
+
+#: Side of the training patches, pixels (the official 48 x 48 random crops).
+PATCH_SIZE = 48
+
+#: Sliding-window side and step at evaluation, pixels (every profile; see :class:`DriveTask`).
+EVAL_WINDOW, EVAL_STRIDE = 96, 64
+
+#: Evaluate only the central ``crop x crop`` pixels of the validation and test images (smoke).
+CROP: dict[str, int | None] = {"smoke": 128, "quick": None, "paper": None}
+
+#: Seeds of the synthetic stand-in's training and test images.
+SYNTHETIC_SEEDS: dict[str, int] = {"train": 0, "test": 1}
+
+
+def uses_drive() -> bool:
+    """Whether the task reads the user's DRIVE copy (else synthetic images)."""
+    return drive_available()
+
+
+def data_label() -> str:
+    """``"DRIVE"`` or ``"synthetic vessels (DRIVE not found)"``, for figure titles."""
+    return "DRIVE" if uses_drive() else "synthetic vessels (DRIVE not found)"
+
+
+def results_folder() -> Path:
+    """Where DRIVE results are stored: the results folder, or its ``drive-synthetic``
+    sub-folder for synthetic runs, so that results on synthetic images are never reused as
+    DRIVE results (the configuration hash does not name the data source)."""
+    return results_dir() if uses_drive() else results_dir() / "drive-synthetic"
+
+
+@lru_cache(maxsize=4)
+def _fundus(split: str, source: str) -> FundusSet:
+    if source == "synthetic":
+        return synthetic_drive(20, seed=SYNTHETIC_SEEDS[split], split=split)
+    return load_drive(split, source)
+
+
+def _source() -> str:
+    return str(drive_dir()) if uses_drive() else "synthetic"
+
+
+@lru_cache(maxsize=8)
+def _prepared(split: str, source: str, indices: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Preprocessed images ``float32 [n, H, W]`` and targets ``uint8 [n, H, W]`` (0 background,
+    1 vessel, 255 outside the FOV) of the chosen images."""
+    fundus = _fundus(split, source)
+    chosen = np.asarray(indices, dtype=np.int64)
+    images = preprocess(fundus.images[chosen])
+    targets = fundus.vessels[chosen].astype(np.uint8)
+    targets[~fundus.fov[chosen]] = IGNORE_INDEX
+    return images, targets
+
+
+def _crop(array: np.ndarray, size: int | None) -> np.ndarray:
+    if size is None:
+        return array
+    height, width = array.shape[-2:]
+    top, left = (height - size) // 2, (width - size) // 2
+    return array[..., top:top + size, left:left + size]
+
+
+def _whole(images: np.ndarray, targets: np.ndarray, crop: int | None) -> tuple[Tensor, Tensor]:
+    return (torch.from_numpy(np.array(_crop(images, crop)))[:, None],  # copies: the cache stays intact
+            torch.from_numpy(np.array(_crop(targets, crop))))
+
+
+def vessel_probability(model: nn.Module, images: Tensor, targets: Tensor | None, *, window: int,
+                       stride: int, batch_size: int, device: torch.device | str = "cpu") -> Tensor:
+    """Vessel probability ``float32 [N, H, W]`` of whole images by sliding window.
+
+    ``images``: ``[N, 1, H, W]`` preprocessed; ``targets`` (optional, ``[N, H, W]`` with
+    :data:`~rrampaper.segmentation.IGNORE_INDEX` outside the FOV): windows without a FOV pixel
+    are skipped and their pixels get probability 0. The model runs in evaluation mode; hardware
+    models restart their evaluation reads at 0, so every evaluation sees the same reads.
+    """
+    model.eval()
+    reads.restart_eval_reads(model, 0)
+    mask = None if targets is None else targets != IGNORE_INDEX
+    probabilities = sliding_window(lambda x: model(x).exp(), images, window=window, stride=stride,
+                                   batch_size=batch_size, mask=mask, device=device)
+    return probabilities[:, 1]
+
+
+def truth_and_fov(targets: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(vessels, fov)`` bool arrays from targets encoded as 0 / 1 / 255 (outside the FOV)."""
+    targets = np.asarray(targets)
+    return targets == 1, targets != IGNORE_INDEX
+
+
+class DriveTask(Task):
+    """The paper's DRIVE experiment: U-Net, PR-AUC inside the FOV on whole images.
+
+    The metric (``"pr_auc"``) is the average precision over the FOV pixels of all images of a
+    split (:func:`rrampaper.metrics.pr_auc`), higher is better.
+
+    Parameters
+    ----------
+    activation_bits:
+        Bits of the U-Net's activation quantizers (the paper: 6; ``None``: ideal).
+    window, stride:
+        Sliding-window side and step of the evaluation, pixels (``stride <= window``).
+    """
+
+    name = "drive"
+    metric = "pr_auc"
+    #: The official DRIVE software script sets ``init_bin = True`` (paper-facts §4.2).
+    software_weights = "signed_constant"
+
+    def __init__(self, activation_bits: int | None = UNET_BITS, window: int = EVAL_WINDOW,
+                 stride: int = EVAL_STRIDE) -> None:
+        self.activation_bits = activation_bits
+        self.window = check_positive_int("window", window)
+        self.stride = check_positive_int("stride", stride)
+        window_starts(self.window, self.window, self.stride)  # validates stride <= window
+
+    def hyper(self, profile: str) -> Hyper:
+        return HYPER[check_choice("profile", profile, PROFILES)]
+
+    @staticmethod
+    def profile_of(hyper: Hyper) -> str:
+        """The profile ``hyper`` belongs to (:class:`~rrampaper.train.Experiment` may override
+        its ``epochs``, ``lr`` and ``n_train``); raises ``ValueError`` if none matches."""
+        for name, base in HYPER.items():
+            if dataclasses.replace(hyper, epochs=base.epochs, lr=base.lr, n_train=base.n_train) == base:
+                return name
+        raise ValueError(f"{hyper} matches no DRIVE profile of {tuple(HYPER)}")
+
+    def splits(self, hyper: Hyper, seed: int) -> Splits:
+        """Training patches ``(float32 [n, 1, p, p], uint8 [n, p, p])`` and whole validation and
+        test images ``(float32 [N, 1, H, W], uint8 [N, H, W])``; targets are 0 (background),
+        1 (vessel) and 255 (outside the FOV, ignored)."""
+        seed = check_positive_int("seed", seed, minimum=0)
+        crop = CROP[self.profile_of(hyper)]
+        source = _source()
+        train_idx, val_idx = split_indices(np.zeros(20), hyper.n_validation, seed, stratify=False)
+        images, targets = _prepared("train", source, tuple(range(20)))
+        rng = np.random.default_rng([seed, 2026])
+        centres = sample_patch_centres(targets[train_idx] != IGNORE_INDEX, hyper.n_train or 5000, rng)
+        patches, labels = extract_patches(images[train_idx], targets[train_idx], centres,
+                                          PATCH_SIZE, rng)
+        n_test = hyper.n_test or 20
+        test_idx = (np.arange(20) if n_test >= 20 else
+                    np.sort(np.random.default_rng(0).permutation(20)[:n_test]))
+        test_images, test_targets = _prepared("test", source, tuple(int(i) for i in test_idx))
+        return Splits(
+            train=(torch.from_numpy(patches)[:, None], torch.from_numpy(labels)),
+            validation=_whole(images[val_idx], targets[val_idx], crop),
+            test=_whole(test_images, test_targets, crop),
+        )
+
+    def build_model(self) -> nn.Module:
+        return UNet(activation_bits=self.activation_bits)
+
+    def loss(self, output: Tensor, target: Tensor) -> Tensor:
+        """NLL of the log-probabilities ``[B, 2, H, W]``, pixels outside the FOV ignored."""
+        return nn.functional.nll_loss(output, target.long(), ignore_index=IGNORE_INDEX)
+
+    def score(self, outputs: Tensor, targets: Tensor) -> float:
+        """PR-AUC inside the FOV of log-probabilities ``[N, 2, H, W]`` against the targets."""
+        vessels, fov = truth_and_fov(targets)
+        return pr_auc(outputs[:, 1].exp().numpy(), vessels, fov)
+
+    def evaluate(self, model: nn.Module, split: tuple[Tensor, Tensor], batch_size: int,
+                 device: torch.device) -> float:
+        """PR-AUC inside the FOV of whole images by sliding window (``batch_size`` windows per
+        forward)."""
+        images, targets = split
+        probability = vessel_probability(model, images, targets, window=self.window,
+                                         stride=self.stride, batch_size=batch_size, device=device)
+        vessels, fov = truth_and_fov(targets)
+        return pr_auc(probability.numpy(), vessels, fov)
+
+
+def segmentation_report(
+    experiments: Mapping[str, Any],
+    seeds: Sequence[int],
+    *,
+    programs: Mapping[str, str] | None = None,
+    technology: str | None = None,
+    folder: str | Path | None = None,
+    example: int = 0,
+    device: str | torch.device = "auto",
+) -> xr.Dataset:
+    """Every metric, the PR and ROC curves and an example segmentation of trained DRIVE models.
+
+    Parameters
+    ----------
+    experiments:
+        ``{label: Experiment}`` of finished DRIVE runs (:func:`rrampaper.train.run`); each
+        seed's selected model is evaluated on the whole test images of its profile.
+    seeds:
+        Seeds to evaluate.
+    programs:
+        ``{label: "one_shot" | "write_verify"}``: every ``software_WO`` experiment is also
+        programmed onto the device with :func:`rrampaper.baselines.program_model` (as
+        :func:`rrampaper.study.wo_on_device` does, same seed, so the same devices and reads)
+        and evaluated under ``label``. Default ``{"WO on device": "one_shot"}``.
+    technology:
+        Device of the WO programming (default: each experiment's own).
+    folder:
+        Results folder (default :func:`results_folder`).
+    example:
+        Index (within the evaluated test images) of the image whose probability maps are kept.
+    device:
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value`` over ``(approach, seed, metric)`` (:data:`rrampaper.metrics.METRICS`),
+        ``precision`` over ``(approach, seed, recall)`` and ``tpr`` over ``(approach, seed,
+        fpr)`` (curves interpolated on fixed grids, for plotting; the areas come from the exact
+        curves), ``pulses`` over ``(approach, seed)`` (programming pulses of the WO programs,
+        NaN otherwise), ``probability`` over ``(approach, row, col)`` (the example image at the
+        first seed), and ``image``, ``vessels``, ``fov`` over ``(row, col)``.
+    """
+    from rrampaper import baselines
+    from rrampaper.metrics import pr_curve, roc_curve
+    from rrampaper.tasks import get_task
+    from rrampaper.train import load_trained_model, resolve_device
+
+    if not experiments:
+        raise ValueError("experiments is empty; give at least one {label: Experiment}")
+    programs = {"WO on device": "one_shot"} if programs is None else dict(programs)
+    folder = Path(folder) if folder is not None else results_folder()
+    device = resolve_device(device)
+    first = next(iter(experiments.values()))
+    if any(e.task != "drive" or e.profile != first.profile for e in experiments.values()):
+        raise ValueError("every experiment must be a DRIVE experiment of one profile")
+    task = get_task("drive")
+    hyper = first.hyper(task)
+    images, targets = task.splits(hyper, 0).test
+    vessels, fov = truth_and_fov(targets)
+    recall_grid = np.linspace(0.0, 1.0, 101)
+    fpr_grid = np.unique(np.concatenate([np.linspace(0.0, 0.1, 51), np.linspace(0.1, 1.0, 46)]))
+    labels: list[str] = []
+    rows: dict[str, dict[str, Any]] = {}
+
+    def record(label: str, seed: int, model: nn.Module, pulses: float) -> None:
+        probability = vessel_probability(model.to(device), images, targets, window=task.window,
+                                         stride=task.stride, batch_size=hyper.eval_batch_size,
+                                         device=device).numpy()
+        entry = rows.setdefault(label, {"value": [], "precision": [], "tpr": [], "pulses": []})
+        if label not in labels:
+            labels.append(label)
+            entry["map"] = probability[example]
+        values = segmentation_metrics(probability, vessels, fov)
+        recall, precision = pr_curve(probability, vessels, fov)
+        fpr, tpr = roc_curve(probability, vessels, fov)
+        entry["value"].append([values[m] for m in METRICS])
+        entry["precision"].append(np.interp(recall_grid, recall[::-1], precision[::-1]))
+        entry["tpr"].append(np.interp(fpr_grid, fpr, tpr))
+        entry["pulses"].append(pulses)
+
+    for label, exp in experiments.items():
+        for seed in seeds:
+            model = load_trained_model(exp.replace(seed=seed), folder=folder)
+            record(label, seed, model, float("nan"))
+            if exp.method == "software_WO":
+                for program_label, method in programs.items():
+                    programmed, report = baselines.program_model(
+                        model, technology or exp.technology, method, seed=seed)
+                    record(program_label, seed, programmed, float(report.total_pulses))
+                    del programmed
+            del model
+    coords = {"approach": labels, "seed": list(seeds), "metric": list(METRICS),
+              "recall": recall_grid, "fpr": fpr_grid}
+    ds = xr.Dataset(
+        {
+            "value": (("approach", "seed", "metric"), np.array([rows[k]["value"] for k in labels])),
+            "precision": (("approach", "seed", "recall"), np.array([rows[k]["precision"] for k in labels])),
+            "tpr": (("approach", "seed", "fpr"), np.array([rows[k]["tpr"] for k in labels])),
+            "pulses": (("approach", "seed"), np.array([rows[k]["pulses"] for k in labels])),
+            "probability": (("approach", "row", "col"), np.array([rows[k]["map"] for k in labels])),
+            "image": (("row", "col"), images[example, 0].numpy()),
+            "vessels": (("row", "col"), vessels[example]),
+            "fov": (("row", "col"), fov[example]),
+        },
+        coords=coords,
+    )
+    prevalence = float(vessels[fov].mean())
+    ds.attrs.update({"data": data_label(), "n_test_images": int(len(images)),
+                     "window": task.window, "stride": task.stride,
+                     "vessel_prevalence": prevalence, "pr_auc": "average precision (sklearn.metrics.average_precision_score)"})
+    return ds
