@@ -211,7 +211,8 @@ def test_smoke_training_beats_the_vessel_prevalence(synthetic_env):
 
     torch.manual_seed(0)
     folder = drive.results_folder()
-    exp = Experiment(task="drive", method="software_TO", profile="smoke", seed=0)
+    # the smoke profile with 128 patches per epoch: 32 steps of 8 patches
+    exp = Experiment(task="drive", method="software_TO", profile="smoke", n_train=128, seed=0)
     result = run(exp, folder=folder, progress=False)
     task = drive.DriveTask()
     _, targets = task.splits(task.hyper("smoke"), 0).test
@@ -219,4 +220,5 @@ def test_smoke_training_beats_the_vessel_prevalence(synthetic_env):
     prevalence = vessels[fov].mean()
     assert 0.03 < prevalence < 0.3
     assert result.attrs["metric"] == "pr_auc"
-    assert result.attrs["test_selected"] > prevalence + 0.05, (result.attrs["test_selected"], prevalence)
+    assert result.attrs["test_selected"] > prevalence + 0.2, (result.attrs["test_selected"], prevalence)
+    assert result["test"].values[-1] > result["test"].values[0]  # it learned during the run
