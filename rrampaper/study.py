@@ -84,10 +84,9 @@ def train_grid(
 
 
 def _stored(exp: Experiment, run_kwargs: Mapping[str, Any]) -> bool:
-    from rrampaper import results
-    from rrampaper.train import RESULT_KIND
+    from rrampaper.train import result_path
 
-    return results.result_path(exp, kind=RESULT_KIND, folder=run_kwargs.get("folder")).is_file()
+    return result_path(exp, run_kwargs.get("folder")).is_file()
 
 
 _SCALARS = ("test_selected", "test_last", "validation_selected", "selected_epoch",

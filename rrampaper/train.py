@@ -160,9 +160,31 @@ def _optimizer(model: nn.Module, hyper: Hyper, lr: float) -> torch.optim.Optimiz
     return torch.optim.SGD(params, lr=lr, momentum=hyper.momentum, weight_decay=hyper.weight_decay)
 
 
+def run_config(exp: Experiment, task: Task | None = None) -> dict[str, Any]:
+    """What names a stored run: the experiment, its resolved hyper-parameters and its data.
+
+    Keying by the resolved :class:`Hyper` (not only the profile's name) means that a changed
+    profile (more epochs, another optimizer setting) never silently reuses an older result, and
+    keying by :meth:`Task.data_signature` keeps synthetic-image runs apart from real-data runs.
+    """
+    task = task or get_task(exp.task)
+    return {"experiment": dataclasses.asdict(exp), "hyper": dataclasses.asdict(exp.hyper(task)),
+            "data": task.data_signature()}
+
+
+def run_key(exp: Experiment, task: Task | None = None) -> str:
+    """The 16-hex-digit hash of :func:`run_config` that names the files of a run."""
+    return results.config_hash(run_config(exp, task))
+
+
+def result_path(exp: Experiment, folder: str | Path | None = None) -> Path:
+    """Where the finished result of ``exp`` is stored (``train-<run_key>.nc``)."""
+    return results.result_path(run_config(exp), kind=RESULT_KIND, folder=folder)
+
+
 def checkpoint_path(exp: Experiment, folder: Path | None = None) -> Path:
     """Where the per-epoch checkpoint of ``exp`` lives."""
-    return (folder or results_dir()) / "checkpoints" / f"{results.config_hash(exp)}.pt"
+    return (folder or results_dir()) / "checkpoints" / f"{run_key(exp)}.pt"
 
 
 def _epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[Tensor]:
@@ -208,7 +230,7 @@ def run(
     """
     folder = Path(folder) if folder is not None else results_dir()
     if not retrain:
-        stored = results.load_result(exp, kind=RESULT_KIND, folder=folder)
+        stored = results.load_result(run_config(exp), kind=RESULT_KIND, folder=folder)
         if stored is not None:
             return stored
     task = get_task(exp.task)
@@ -295,7 +317,8 @@ def run(
         "n_test": len(data.test[1]),
         "hyper": dataclasses.asdict(hyper),
     }
-    path = results.save_result(result, exp, kind=RESULT_KIND, folder=folder, attrs=attrs)
+    path = results.save_result(result, run_config(exp, task), kind=RESULT_KIND, folder=folder,
+                               attrs=attrs)
     with atomic_path(_model_path(exp, folder)) as tmp:
         torch.save(state["best_model"], tmp)
     ckpt.unlink(missing_ok=True)
@@ -303,7 +326,7 @@ def run(
 
 
 def _model_path(exp: Experiment, folder: Path) -> Path:
-    return folder / "models" / f"{results.config_hash(exp)}.pt"
+    return folder / "models" / f"{run_key(exp)}.pt"
 
 
 def _to_dataset(history: dict[str, list[float]], metric: str) -> xr.Dataset:

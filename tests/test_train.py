@@ -49,6 +49,30 @@ def test_smoke_training_learns_and_selects_on_validation(tmp_path, splits):
     np.testing.assert_array_equal(stored["test"].values, result["test"].values)
 
 
+def test_run_key_follows_the_resolved_hyper_parameters_and_the_data(monkeypatch):
+    """A changed profile or data source must never reuse an older stored result."""
+    import dataclasses
+
+    from rrampaper.tasks import drive, fashion_mnist
+
+    exp = Experiment(method="software_TO", profile="quick")
+    key = train.run_key(exp)
+    assert train.run_key(Experiment(method="software_TO", profile="quick")) == key
+    assert train.run_key(exp.replace(seed=1)) != key
+    # the same Experiment after the quick profile gained an epoch: a new key
+    longer = dataclasses.replace(fashion_mnist.HYPER["quick"], epochs=fashion_mnist.HYPER["quick"].epochs + 1)
+    monkeypatch.setitem(fashion_mnist.HYPER, "quick", longer)
+    assert train.run_key(exp) != key
+    assert train.result_path(exp).name == f"train-{train.run_key(exp)}.nc"
+    # DRIVE on the user's copy and on synthetic images: different keys
+    drive_exp = Experiment(task="drive", method="software_TO", profile="smoke")
+    monkeypatch.setattr(drive, "uses_drive", lambda: True)
+    real = train.run_key(drive_exp)
+    monkeypatch.setattr(drive, "uses_drive", lambda: False)
+    assert train.run_key(drive_exp) != real
+    assert train.run_config(drive_exp)["data"].startswith("synthetic")
+
+
 def test_killed_run_resumes_to_the_same_result(tmp_path, splits, monkeypatch):
     exp = Experiment(method="hardware_TO", **TINY)
     reference = run(exp, folder=tmp_path / "a", progress=False, splits=splits)

@@ -109,6 +109,15 @@ class Task(ABC):
     def build_model(self) -> nn.Module:
         """A fresh dense model (plain PyTorch)."""
 
+    def data_signature(self) -> str:
+        """Names the data the task reads, so that stored results are keyed by it.
+
+        Default ``"registry"``: the files are SHA-256 checked against the pooch registry, so
+        they cannot change silently. Tasks whose data the user supplies or that fall back to a
+        stand-in (DRIVE, ImageNet-100) return where the data came from.
+        """
+        return "registry"
+
     def loss(self, output: Tensor, target: Tensor) -> Tensor:
         """Training loss; default: negative log-likelihood of log-probabilities."""
         return nn.functional.nll_loss(output, target)

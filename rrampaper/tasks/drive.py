@@ -232,6 +232,11 @@ class DriveTask(Task):
         self.stride = check_positive_int("stride", stride)
         window_starts(self.window, self.window, self.stride)  # validates stride <= window
 
+    def data_signature(self) -> str:
+        """``"DRIVE"`` (the user's copy) or ``"synthetic"`` (the stand-in), plus the settings."""
+        source = "DRIVE" if uses_drive() else "synthetic"
+        return f"{source};bits={self.activation_bits};window={self.window};stride={self.stride}"
+
     def hyper(self, profile: str) -> Hyper:
         return HYPER[check_choice("profile", profile, PROFILES)]
 

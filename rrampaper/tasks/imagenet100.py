@@ -126,6 +126,12 @@ class ImageNet100Task(_ResNetTask):
     name = "imagenet100"
     num_classes = len(LABEL_ORDER)
 
+    def data_signature(self) -> str:
+        """The user's ImageNet-100 folder (its contents are not hashed)."""
+        from rrampaper.data.imagenet import imagenet100_dir
+
+        return f"imagenet100:{imagenet100_dir()}"
+
     def splits(self, hyper: Hyper, seed: int) -> Splits:
         size = self.image_size()
         wanted = None if hyper.n_train is None else hyper.n_train + hyper.n_validation
