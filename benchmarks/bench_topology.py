@@ -13,7 +13,11 @@ Every step is ``zero_grad, forward, NLL loss, backward, SGD(momentum=0.9).step``
 medians over interleaved rounds after a warm-up. The device is :class:`rrampaper.devices.Chip`
 if it can be imported and built, otherwise the Gaussian test double of ``tests/``.
 
-Run: ``.venv/bin/python benchmarks/bench_topology.py [--threads 2] [--rounds 15] [--no-epoch]``
+With ``--device cuda`` every model and batch lives on the GPU, each timed step ends with
+``torch.cuda.synchronize()``, and the epoch's peak memory is the GPU's (``max_memory_allocated``).
+
+Run: ``.venv/bin/python benchmarks/bench_topology.py [--threads 2] [--rounds 15] [--no-epoch]
+[--device cuda]``
 """
 
 from __future__ import annotations
@@ -61,6 +65,15 @@ NETWORKS = {
 }
 
 
+#: Where models and batches live (``--device``).
+DEVICE = torch.device("cpu")
+
+
+def _sync() -> None:
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def build(kind: str, network: str = "cnn", seed: int = 0) -> torch.nn.Module:
     """``"plain"`` (dense, trainable weights), ``"to"`` (software TO) or ``"hw"`` (hardware TO)."""
     torch.manual_seed(seed)
@@ -73,7 +86,7 @@ def build(kind: str, network: str = "cnn", seed: int = 0) -> torch.nn.Module:
         model = make_prunable(
             model, chip, keep_ratio=0.5, seed=seed, limit_size=LimitSizeSchedule(*schedule)
         )
-    return model.train()
+    return model.to(DEVICE).train()
 
 
 def stepper(model: torch.nn.Module, batch: int, n_batches: int = 8, network: str = "cnn"):
@@ -81,8 +94,8 @@ def stepper(model: torch.nn.Module, batch: int, n_batches: int = 8, network: str
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     gen = torch.Generator().manual_seed(batch)
     shape = NETWORKS[network][1]
-    data = [torch.rand(batch, *shape, generator=gen) for _ in range(n_batches)]
-    labels = [torch.randint(0, 10, (batch,), generator=gen) for _ in range(n_batches)]
+    data = [torch.rand(batch, *shape, generator=gen).to(DEVICE) for _ in range(n_batches)]
+    labels = [torch.randint(0, 10, (batch,), generator=gen).to(DEVICE) for _ in range(n_batches)]
     position = [0]
 
     def step() -> None:
@@ -110,6 +123,7 @@ def time_steps(
             for _ in range(per_round):
                 start = time.perf_counter()
                 step()
+                _sync()
                 samples[kind].append(time.perf_counter() - start)
     return {kind: statistics.median(values) for kind, values in samples.items()}
 
@@ -119,7 +133,7 @@ def time_inference(kind: str, batch: int, repeats: int = 3, n_images: int = 10_0
     model = build(kind)
     stepper(model, 60)()  # one training step: the scores have changed since the last mask
     model.eval()
-    images = torch.randn(n_images, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    images = torch.randn(n_images, 1, 28, 28, generator=torch.Generator().manual_seed(1)).to(DEVICE)
     times = []
     with torch.no_grad():
         for _ in range(repeats + 1):
@@ -127,6 +141,7 @@ def time_inference(kind: str, batch: int, repeats: int = 3, n_images: int = 10_0
             start = time.perf_counter()
             for chunk in images.split(batch):
                 model(chunk).argmax(1)
+            _sync()
             times.append(time.perf_counter() - start)
     return statistics.median(times[1:])
 
@@ -168,6 +183,21 @@ def _epoch_worker(threads: int, batch: int, n_samples: int, queue) -> None:
     queue.put((start_rss, peak, exact, elapsed))
 
 
+def gpu_epoch_memory(batch: int = 60, n_samples: int = 60_000) -> tuple[float, float, float]:
+    """(GPU MiB allocated at the start of a hardware-TO epoch, peak MiB during it, seconds)."""
+    model = build("hw")
+    step = stepper(model, batch, n_batches=1)
+    step()
+    _sync()
+    start_mib = torch.cuda.memory_allocated() / 2**20
+    torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(n_samples // batch):
+        step()
+    _sync()
+    return start_mib, torch.cuda.max_memory_allocated() / 2**20, time.perf_counter() - start
+
+
 def epoch_memory(threads: int, batch: int = 60, n_samples: int = 60_000) -> tuple:
     """(RSS MiB at the start of the epoch, peak RSS MiB during it, whether the peak is the
     epoch's own, epoch seconds), measured in a fresh process."""
@@ -187,9 +217,14 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--no-epoch", action="store_true", help="skip the epoch memory run")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; device: {make_chip()[1]}")
+    where = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else "CPU"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}; "
+          f"device model: {make_chip()[1]}")
 
     for network, batch in (("cnn", 60), ("cnn", 256), ("crnn", 30)):
         t = time_steps(
@@ -208,7 +243,11 @@ def main() -> None:
             f"TO {times['to']:.2f} s | hardware TO {times['hw']:.2f} s (a read per batch)"
         )
 
-    if not args.no_epoch:
+    if not args.no_epoch and DEVICE.type == "cuda":
+        start_mib, peak, elapsed = gpu_epoch_memory()
+        print(f"hardware-TO epoch (60,000 samples, batch 60): {elapsed:.1f} s; GPU memory at its "
+              f"start {start_mib:.0f} MiB, peak {peak:.0f} MiB ({peak - start_mib:+.0f} MiB)")
+    elif not args.no_epoch:
         start_rss, peak, exact, elapsed = epoch_memory(args.threads)
         scope = "during the epoch" if exact else "of the process (peak could not be reset)"
         print(
