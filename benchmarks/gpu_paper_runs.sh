@@ -29,8 +29,9 @@ timeout 150 python3 benchmarks/bench_topology.py --device cuda --threads 4 > "$O
 echo "bench exit $? after $(( $(date +%s) - start )) s" >> "$OUT/gpu.txt"
 
 left=$(( BUDGET - ($(date +%s) - start) - 25 ))
-train() { name=$1; shift; /usr/bin/time -f "%e s wall" timeout "$left" python3 -m rrampaper.cli train "$@" \
-  --profile paper --device cuda > "$OUT/$name.txt" 2>&1; echo "$name exit $?" >> "$OUT/gpu.txt"; }
+train() { name=$1; shift; t0=$(date +%s); timeout "$left" python3 -m rrampaper.cli train "$@" \
+  --profile paper --device cuda > "$OUT/$name.txt" 2>&1
+  echo "$name exit $? after $(( $(date +%s) - t0 )) s (124: cut off)" >> "$OUT/gpu.txt"; }
 train spoken_paper spoken_digit --approach software_TO hardware_TO software_WO --wo-on-device &
 train fashion_paper_hwTO fashion_mnist --seeds 0 --approach hardware_TO &
 train fashion_paper_WO fashion_mnist --seeds 0 --approach software_WO --wo-on-device &
