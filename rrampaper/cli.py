@@ -52,7 +52,8 @@ def _train(args: argparse.Namespace) -> int:
         folder = drive.results_folder()  # synthetic-image runs are kept apart
     try:
         base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
-                          keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train)
+                          keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
+                          lr=args.lr, weight_decay=args.weight_decay)
         seeds = study.seeds_for(args.profile, args.seeds)
         device = resolve_device(args.device)
         experiments = {method: base.replace(method=method) for method in args.approach}
@@ -130,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--keep-ratio", type=float, default=0.5, help="fraction kept by TO (default 0.5)")
     tr.add_argument("--epochs", type=int, help="override the profile's epochs")
     tr.add_argument("--n-train", type=int, help="override the profile's training-set size")
+    tr.add_argument("--lr", type=float, help="override the profile's learning rate")
+    tr.add_argument("--weight-decay", type=float, help="override the profile's weight decay")
     tr.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
     tr.add_argument("--results-dir", help="results folder (default $RRAMPAPER_RESULTS_DIR or <repo>/results)")
     tr.add_argument("--wo-on-device", action="store_true",

@@ -64,7 +64,7 @@ class Experiment:
         Seeds the validation split, the random weights, the scores, the chip and the batches.
     profile:
         ``"smoke"``, ``"quick"`` or ``"paper"``: the task's hyper-parameters.
-    epochs, lr, n_train:
+    epochs, lr, n_train, weight_decay:
         Optional overrides of the profile's values.
     write_budget:
         ``insitu_WO`` only: programming pulses allowed for the weight updates of the whole run
@@ -83,6 +83,7 @@ class Experiment:
     lr: float | None = None
     n_train: int | None = None
     write_budget: int | None = None
+    weight_decay: float | None = None
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
@@ -98,11 +99,13 @@ class Experiment:
             check_positive_int("n_train", self.n_train)
         if self.write_budget is not None:
             check_positive_int("write_budget", self.write_budget, minimum=0)
+        if self.weight_decay is not None:
+            check_range("weight_decay", self.weight_decay, 0.0)
 
     def hyper(self, task: Task | None = None) -> Hyper:
         """The task's hyper-parameters for this profile, with this experiment's overrides."""
         base = (task or get_task(self.task)).hyper(self.profile)
-        overrides = {k: getattr(self, k) for k in ("epochs", "lr", "n_train") if getattr(self, k) is not None}
+        overrides = {k: getattr(self, k) for k in ("epochs", "lr", "n_train", "weight_decay") if getattr(self, k) is not None}
         return dataclasses.replace(base, **overrides)
 
     def replace(self, **changes: Any) -> Experiment:

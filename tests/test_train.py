@@ -30,6 +30,10 @@ def test_experiment_validates_its_fields():
         Experiment(profile="fast")
     assert Experiment(profile="paper").hyper().epochs == 65
     assert Experiment(profile="paper", epochs=3).hyper().epochs == 3
+    assert Experiment(profile="paper").hyper().weight_decay == 5e-4  # the official scripts'
+    assert Experiment(profile="paper", weight_decay=0.0).hyper().weight_decay == 0.0
+    with pytest.raises(ValueError, match=r"weight_decay=-0.1 is outside the valid range"):
+        Experiment(weight_decay=-0.1)
 
 
 def test_smoke_training_learns_and_selects_on_validation(tmp_path, splits):
