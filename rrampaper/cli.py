@@ -5,6 +5,7 @@ Examples
 ``rrampaper reproduce --profile quick``   execute every notebook into ``figures/``
 ``rrampaper reproduce --profile smoke --only 00 01``
 ``rrampaper data check``                  verify every dataset that can be found
+``rrampaper check-html``                  open figures/html/*.html headless; are the figures shown?
 ``rrampaper train fashion_mnist --profile paper --device cuda --wo-on-device``
                                           train (or load) runs for the notebooks, e.g. on a GPU
 """
@@ -81,6 +82,23 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_html(args: argparse.Namespace) -> int:
+    from rrampaper.html_check import check_folder
+    from rrampaper.paths import figures_dir
+
+    folder = args.folder or figures_dir() / "html"
+    try:
+        checks = check_folder(folder)
+    except (FileNotFoundError, RuntimeError) as error:
+        print(f"rrampaper check-html: {error}", file=sys.stderr)
+        return 2
+    for check in checks:
+        print(check)
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)} of {len(checks)} pages show all their figures")
+    return 1 if failed else 0
+
+
 def _data_check(args: argparse.Namespace) -> int:
     from rrampaper.data import check_all
 
@@ -139,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also program the software_WO models onto the device (one-shot, write-verify)")
     tr.add_argument("--retrain", action="store_true", help="train again instead of loading stored runs")
     tr.set_defaults(handler=_train)
+
+    html = commands.add_parser("check-html", help="open the HTML pages headless and check their figures")
+    html.add_argument("folder", nargs="?", help="folder of .html pages (default <figures>/html)")
+    html.set_defaults(handler=_check_html)
 
     data = commands.add_parser("data", help="datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
