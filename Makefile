@@ -7,7 +7,7 @@ PROFILE ?= quick
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rrampaper-installed
 
-.PHONY: venv reproduce test lint lab benchmarks clean-figures
+.PHONY: venv reproduce check-html test lint lab benchmarks clean-figures
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ venv: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/rrampaper reproduce --profile $(PROFILE)
+
+# the HTML pages of `make reproduce` in headless Chromium (apt-get install chromium)
+check-html: $(STAMP)
+	$(BIN)/rrampaper check-html
 
 lint: $(STAMP)
 	$(BIN)/ruff check rrampaper tests benchmarks notebooks
@@ -36,4 +40,4 @@ benchmarks: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean-figures:
-	rm -rf figures/*.png figures/*.pdf figures/notebooks
+	rm -rf figures/*.png figures/*.pdf figures/notebooks figures/html
