@@ -24,6 +24,9 @@ from pathlib import Path
 from rrampaper.paths import figures_dir, repo_root
 from rrampaper.profiles import resolve_profile
 
+#: Matplotlib backend of the kernels: figures shown inline, so they are stored in the notebook.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 _NOTEBOOK = re.compile(r"^(\d\d)_[A-Za-z0-9_-]+\.ipynb$")
 
 
@@ -135,18 +138,32 @@ def reproduce(
     NotebookFailed
         With the notebook, cell index, exception name and message.
     """
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
     profile = resolve_profile(profile)
     source = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     figures = Path(output_dir) if output_dir is not None else figures_dir()
     executed_dir = figures / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
     notebooks = list_notebooks(source, only)
-    # The kernels inherit these, so figures land in `figures` whatever the notebook's cwd.
+    # The kernels inherit these, so figures land in `figures` whatever the notebook's cwd, and
+    # every figure is also embedded in the executed notebook (and so in its HTML page) even when
+    # the caller's environment sets a non-interactive backend such as MPLBACKEND=Agg.
     os.environ["RRAMPAPER_FIGURES_DIR"] = str(figures.resolve())
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    try:
+        return _execute(notebooks, source, figures, executed_dir, profile, parameters, html, log)
+    finally:
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
+
+
+def _execute(notebooks: list[Path], source: Path, figures: Path, executed_dir: Path, profile: str,
+             parameters: dict | None, html: bool, log: Callable[[str], None]) -> list[NotebookRun]:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
     runs: list[NotebookRun] = []
     started = time.perf_counter()
     for position, notebook in enumerate(notebooks, start=1):

@@ -117,8 +117,9 @@ def summary_table(headlines: list[Headline]):
             "measured as": h.variant,
             "paper version": VERSIONS[h.version],
             "paper": f"{published.value:+.1f} {published.unit}",
-            "ours": f"{h.mean:+.1f} ± {h.sd:.1f}",
-            "seeds": len(h.seeds),
+            # a model calculation (energy) has no seeds and no spread
+            "ours": f"{h.mean:+.1f} ± {h.sd:.1f}" if h.seeds else f"{h.mean:+.1f}",
+            "seeds": len(h.seeds) if h.seeds else "model",
             "profile": h.profile,
             "within tolerance": bool(within_tolerance(h)),
             "details": ", ".join(f"{k} {v:.1f}" for k, v in h.details.items()),

@@ -43,6 +43,9 @@ from rrampaper.tasks import TASKS, Hyper, Splits, Task, get_task
 
 RESULT_KIND = "train"
 
+#: Fields of :class:`Experiment` that override the profile's :class:`Hyper` values.
+HYPER_OVERRIDES: tuple[str, ...] = ("epochs", "lr", "n_train", "weight_decay")
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -105,7 +108,7 @@ class Experiment:
     def hyper(self, task: Task | None = None) -> Hyper:
         """The task's hyper-parameters for this profile, with this experiment's overrides."""
         base = (task or get_task(self.task)).hyper(self.profile)
-        overrides = {k: getattr(self, k) for k in ("epochs", "lr", "n_train", "weight_decay") if getattr(self, k) is not None}
+        overrides = {k: getattr(self, k) for k in HYPER_OVERRIDES if getattr(self, k) is not None}
         return dataclasses.replace(base, **overrides)
 
     def replace(self, **changes: Any) -> Experiment:
@@ -171,7 +174,10 @@ def run_config(exp: Experiment, task: Task | None = None) -> dict[str, Any]:
     keying by :meth:`Task.data_signature` keeps synthetic-image runs apart from real-data runs.
     """
     task = task or get_task(exp.task)
-    return {"experiment": dataclasses.asdict(exp), "hyper": dataclasses.asdict(exp.hyper(task)),
+    # the overrides are folded into the resolved hyper-parameters: an override equal to the
+    # profile's value names the same run as no override
+    experiment = {k: v for k, v in dataclasses.asdict(exp).items() if k not in HYPER_OVERRIDES}
+    return {"experiment": experiment, "hyper": dataclasses.asdict(exp.hyper(task)),
             "data": task.data_signature()}
 
 

@@ -1,5 +1,8 @@
 """`rrampaper reproduce`: order, selection, outputs and failure reporting (real papermill runs)."""
 
+import os
+import re
+
 import nbformat
 import pytest
 
@@ -55,6 +58,27 @@ def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monke
     page = (out / "html" / "01_second.html").read_text()
     assert runs[1].html == out / "html" / "01_second.html"
     assert "<html" in page and "'second'" in page
+
+
+def test_executed_notebooks_and_pages_embed_their_figures(tmp_path, monkeypatch):
+    """Even with MPLBACKEND=Agg in the caller's environment (as under `make test`)."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_plot.ipynb", "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")
+    out = tmp_path / "figures"
+    runs = reproduce("smoke", notebooks_dir=folder, output_dir=out, log=lambda s: None)
+    executed = nbformat.read(runs[0].output, as_version=4)
+    images = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+    assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', runs[0].html.read_text())) == 1
+    assert os.environ["MPLBACKEND"] == "Agg"  # the caller's setting is restored
+    from rrampaper.html_check import check_page, find_browser
+
+    if find_browser() is not None:  # the page opens and the browser decodes the figure
+        check = check_page(runs[0].html)
+        assert (check.images, check.rendered, check.ok) == (1, 1, True)
 
 
 def test_failing_notebook_stops_the_run_and_names_the_cell(notebooks, tmp_path):

@@ -21,6 +21,9 @@ def test_headlines_round_trip_and_table(tmp_path):
     assert table.loc["energy.spoken_digit", "paper"] == "+51.2 percent"
     assert table.loc["energy.spoken_digit", "paper version"] == "arXiv 2311.07164 v1 (2023)"
     assert table.loc["fashion_mnist.accuracy_gain", "details"] == "TO 85.2, WO 75.2"
+    # a model calculation (no seeds): no spread shown
+    model = summary_table([Headline("energy.drive", "model", "quick", [], 97.2, 0.0)]).iloc[0]
+    assert (model["ours"], model["seeds"]) == ("+97.2", "model")
     page = write_markdown(summary_table(loaded), tmp_path / "summary.md", title="Summary").read_text()
     assert page.startswith("# Summary") and "| +10.0 ± 1.0 |" in page and "| no |" in page
     # saving the same claim/variant/profile again replaces the record

@@ -68,6 +68,9 @@ def test_run_key_follows_the_resolved_hyper_parameters_and_the_data(monkeypatch)
     monkeypatch.setitem(fashion_mnist.HYPER, "quick", longer)
     assert train.run_key(exp) != key
     assert train.result_path(exp).name == f"train-{train.run_key(exp)}.nc"
+    # an override equal to the profile's value is the same run
+    assert train.run_key(exp.replace(epochs=longer.epochs)) == train.run_key(exp)
+    assert train.run_key(exp.replace(weight_decay=0.0)) != train.run_key(exp)
     # DRIVE on the user's copy and on synthetic images: different keys
     drive_exp = Experiment(task="drive", method="software_TO", profile="smoke")
     monkeypatch.setattr(drive, "uses_drive", lambda: True)
