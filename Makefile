@@ -33,7 +33,7 @@ test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet "jupyterlab>=4.0"
+	$(BIN)/python -m pip install --quiet "jupyterlab>=4.0" "ipywidgets>=8.0"
 	$(BIN)/jupyter lab notebooks/
 
 benchmarks: $(STAMP)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rrampaper._progress import PROGRESS_ENV
 from rrampaper.paths import figures_dir, repo_root
 from rrampaper.profiles import resolve_profile
 
@@ -148,15 +149,18 @@ def reproduce(
     # every figure is also embedded in the executed notebook (and so in its HTML page) even when
     # the caller's environment sets a non-interactive backend such as MPLBACKEND=Agg.
     os.environ["RRAMPAPER_FIGURES_DIR"] = str(figures.resolve())
-    saved_backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    # Progress bars are switched off: the pages should hold results, not bar updates.
+    kernel_env = {"MPLBACKEND": INLINE_BACKEND, PROGRESS_ENV: "0"}
+    saved = {name: os.environ.get(name) for name in kernel_env}
+    os.environ.update(kernel_env)
     try:
         return _execute(notebooks, source, figures, executed_dir, profile, parameters, html, log)
     finally:
-        if saved_backend is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved_backend
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _execute(notebooks: list[Path], source: Path, figures: Path, executed_dir: Path, profile: str,

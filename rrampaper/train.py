@@ -31,12 +31,12 @@ import numpy as np
 import torch
 import xarray as xr
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from rrampaper import baselines, reads, results, topology
 from rrampaper import methods as methods_module
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path
+from rrampaper._progress import progress_bar
 from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
 from rrampaper.tasks import TASKS, Hyper, Splits, Task, get_task
@@ -265,8 +265,9 @@ def run(
         getattr(method, "load_state_dict", lambda s: None)(saved["method"])
         history, state = saved["history"], saved["state"]
     x_train, y_train = data.train
-    bar = tqdm(range(state["epoch"], hyper.epochs), desc=f"{exp.task} {exp.method} seed {exp.seed}",
-               disable=not progress, leave=False, initial=state["epoch"], total=hyper.epochs)
+    bar = progress_bar(range(state["epoch"], hyper.epochs), enabled=progress,
+                       desc=f"{exp.task} {exp.method} seed {exp.seed}", leave=False,
+                       initial=state["epoch"], total=hyper.epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()

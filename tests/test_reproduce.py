@@ -65,13 +65,19 @@ def test_executed_notebooks_and_pages_embed_their_figures(tmp_path, monkeypatch)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    _notebook(folder / "00_plot.ipynb", "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")
+    _notebook(folder / "00_plot.ipynb",
+              "from rrampaper._progress import progress_bar\n"
+              "for _ in progress_bar(range(50), desc='bar'):\n    pass\n"
+              "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")
     out = tmp_path / "figures"
     runs = reproduce("smoke", notebooks_dir=folder, output_dir=out, log=lambda s: None)
     executed = nbformat.read(runs[0].output, as_version=4)
     images = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
               if "image/png" in o.get("data", {})]
     assert len(images) == 1
+    streams = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+               if o.output_type == "stream"]
+    assert streams == []  # no progress-bar lines (and no tqdm warning) in the page
     assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', runs[0].html.read_text())) == 1
     assert os.environ["MPLBACKEND"] == "Agg"  # the caller's setting is restored
     from rrampaper.html_check import check_page, find_browser

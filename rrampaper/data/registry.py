@@ -36,9 +36,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pooch
-from tqdm.auto import tqdm
 
 from rrampaper._io import atomic_path
+from rrampaper._progress import progress_bar
 from rrampaper.data.errors import ChecksumError, DatasetMissingError
 from rrampaper.data.sources import SOURCES, Source, source_of
 from rrampaper.paths import data_dir, drive_dir
@@ -123,8 +123,8 @@ def fetch_many(relpaths: Iterable[str], *, download: bool = True) -> list[Path]:
         source = source_of(missing[0][0])
         if not download or source.base_url is None:
             raise DatasetMissingError(_missing_message([r for r, _ in missing], reason=None))
-        for relpath, path in tqdm(
-            missing, desc=f"downloading {source.title}", unit="file", disable=len(missing) < 2
+        for relpath, path in progress_bar(
+            missing, enabled=len(missing) >= 2, desc=f"downloading {source.title}", unit="file"
         ):
             _download(relpath, path)
     return paths

@@ -1,0 +1,46 @@
+"""Progress bars: tqdm in terminals and notebooks, switched off for batch runs.
+
+``rrampaper reproduce`` sets ``RRAMPAPER_PROGRESS=0`` for the notebook kernels it starts, so the
+executed notebooks and their HTML pages hold results, not hundreds of progress-bar lines. Set it
+yourself to silence the bars anywhere (``0``, ``false``, ``no`` or ``off``).
+
+>>> import os
+>>> os.environ["RRAMPAPER_PROGRESS"] = "off"
+>>> progress_enabled(True)
+False
+>>> del os.environ["RRAMPAPER_PROGRESS"]
+>>> progress_enabled(True), progress_enabled(False)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+#: Environment variable that switches every progress bar of the package off.
+PROGRESS_ENV = "RRAMPAPER_PROGRESS"
+_OFF = ("0", "false", "no", "off")
+
+
+def progress_enabled(requested: bool = True) -> bool:
+    """``requested``, unless ``$RRAMPAPER_PROGRESS`` switches progress bars off."""
+    return bool(requested) and os.environ.get(PROGRESS_ENV, "1").strip().lower() not in _OFF
+
+
+def progress_bar(iterable: Iterable | None = None, *, enabled: bool = True, **kwargs: Any):
+    """A ``tqdm`` bar (a notebook widget where ipywidgets is installed, else text) or, when
+    disabled, a silent ``tqdm`` object with the same methods (``set_postfix``, ``close``)."""
+    if not progress_enabled(enabled):
+        from tqdm.std import tqdm
+
+        return tqdm(iterable, disable=True, **kwargs)
+    with warnings.catch_warnings():
+        # without ipywidgets tqdm.auto falls back to text bars and warns; the text bars are fine
+        from tqdm import TqdmWarning
+
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
+    return tqdm(iterable, **kwargs)
