@@ -21,3 +21,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 __all__ = ["__version__"]
+
+from rrampaper._progress import import_tqdm_auto_quietly as _quiet_tqdm  # noqa: E402
+
+_quiet_tqdm()

@@ -25,6 +25,20 @@ PROGRESS_ENV = "RRAMPAPER_PROGRESS"
 _OFF = ("0", "false", "no", "off")
 
 
+def import_tqdm_auto_quietly() -> None:
+    """Import ``tqdm.auto`` once with its "IProgress not found" warning silenced.
+
+    pooch imports ``tqdm.auto`` at import time, which warns inside a notebook kernel without
+    ipywidgets; the text bars tqdm falls back to are fine (``make lab`` installs ipywidgets for
+    widget bars). Called when ``rrampaper`` is imported, before anything imports pooch.
+    """
+    with warnings.catch_warnings():
+        from tqdm import TqdmWarning
+
+        warnings.simplefilter("ignore", TqdmWarning)
+        import tqdm.auto  # noqa: F401
+
+
 def progress_enabled(requested: bool = True) -> bool:
     """``requested``, unless ``$RRAMPAPER_PROGRESS`` switches progress bars off."""
     return bool(requested) and os.environ.get(PROGRESS_ENV, "1").strip().lower() not in _OFF

@@ -66,6 +66,7 @@ def test_executed_notebooks_and_pages_embed_their_figures(tmp_path, monkeypatch)
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "00_plot.ipynb",
+              "import rrampaper.paths  # imports pooch, which imports tqdm.auto\n"
               "from rrampaper._progress import progress_bar\n"
               "for _ in progress_bar(range(50), desc='bar'):\n    pass\n"
               "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0]);")
