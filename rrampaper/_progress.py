@@ -5,12 +5,13 @@ executed notebooks and their HTML pages hold results, not hundreds of progress-b
 yourself to silence the bars anywhere (``0``, ``false``, ``no`` or ``off``).
 
 >>> import os
+>>> saved = os.environ.pop("RRAMPAPER_PROGRESS", None)
+>>> progress_enabled(True), progress_enabled(False)
+(True, False)
 >>> os.environ["RRAMPAPER_PROGRESS"] = "off"
 >>> progress_enabled(True)
 False
->>> del os.environ["RRAMPAPER_PROGRESS"]
->>> progress_enabled(True), progress_enabled(False)
-(True, False)
+>>> _ = os.environ.pop("RRAMPAPER_PROGRESS") if saved is None else os.environ.update(RRAMPAPER_PROGRESS=saved)
 """
 
 from __future__ import annotations

@@ -47,10 +47,6 @@ def _train(args: argparse.Namespace) -> int:
     from rrampaper.train import Experiment, resolve_device
 
     folder = args.results_dir
-    if folder is None and args.task == "drive":
-        from rrampaper.tasks import drive
-
-        folder = drive.results_folder()  # synthetic-image runs are kept apart
     try:
         base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
                           keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,

@@ -183,7 +183,10 @@ def test_task_splits_on_synthetic_images(synthetic_env):
 
     task = drive.DriveTask()
     assert not drive.uses_drive() and "synthetic" in drive.data_label()
-    assert drive.results_folder() == synthetic_env / "results" / "drive-synthetic"
+    # runs on synthetic images are stored under their own key, never reused as DRIVE runs
+    from rrampaper.train import Experiment, run_config
+
+    assert run_config(Experiment(task="drive", profile="smoke"))["data"].startswith("synthetic;")
     hyper = task.hyper("smoke")
     splits = task.splits(hyper, seed=0)
     x, y = splits.train
@@ -210,7 +213,7 @@ def test_smoke_training_beats_the_vessel_prevalence(synthetic_env):
     from rrampaper.train import Experiment, run
 
     torch.manual_seed(0)
-    folder = drive.results_folder()
+    folder = synthetic_env / "results"
     # the smoke profile with 128 patches per epoch: 32 steps of 8 patches
     exp = Experiment(task="drive", method="software_TO", profile="smoke", n_train=128, seed=0)
     result = run(exp, folder=folder, progress=False)

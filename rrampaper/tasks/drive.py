@@ -140,13 +140,6 @@ def data_label() -> str:
     return "DRIVE" if uses_drive() else "synthetic vessels (DRIVE not found)"
 
 
-def results_folder() -> Path:
-    """Where DRIVE results are stored: the results folder, or its ``drive-synthetic``
-    sub-folder for synthetic runs, so that results on synthetic images are never reused as
-    DRIVE results (the configuration hash does not name the data source)."""
-    return results_dir() if uses_drive() else results_dir() / "drive-synthetic"
-
-
 @lru_cache(maxsize=4)
 def _fundus(split: str, source: str) -> FundusSet:
     if source == "synthetic":
@@ -322,7 +315,8 @@ def segmentation_report(
     technology:
         Device of the WO programming (default: each experiment's own).
     folder:
-        Results folder (default :func:`results_folder`).
+        Results folder (default :func:`rrampaper.paths.results_dir`; runs on synthetic images
+        and on DRIVE have different keys there, see :meth:`DriveTask.data_signature`).
     example:
         Index (within the evaluated test images) of the image whose probability maps are kept.
     device:
@@ -346,7 +340,7 @@ def segmentation_report(
     if not experiments:
         raise ValueError("experiments is empty; give at least one {label: Experiment}")
     programs = {"WO on device": "one_shot"} if programs is None else dict(programs)
-    folder = Path(folder) if folder is not None else results_folder()
+    folder = Path(folder) if folder is not None else results_dir()
     device = resolve_device(device)
     first = next(iter(experiments.values()))
     if any(e.task != "drive" or e.profile != first.profile for e in experiments.values()):
