@@ -1,7 +1,8 @@
 """Argument validation shared by the whole package.
 
 Every public function that takes a number with a physical or logical range calls one of these,
-so that bad input raises a :class:`ValueError` naming the parameter, its value and what is valid.
+so that bad input raises a :class:`~rrampaper.errors.ParameterError` (a ``ValueError``) naming
+the parameter, its value and what is valid.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from typing import Any
+
+from rrampaper.errors import ParameterError
 
 
 def check_range(
@@ -44,7 +47,7 @@ def check_range(
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} is not a number") from None
+        raise ParameterError(f"{name}={value!r} is not a number") from None
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
     suffix = f" {unit}" if unit else ""
@@ -55,16 +58,16 @@ def check_range(
         or (number > high or (high_open and number == high))
     )
     if bad:
-        raise ValueError(f"{name}={value!r}{suffix} is outside the valid range {interval}")
+        raise ParameterError(f"{name}={value!r}{suffix} is outside the valid range {interval}")
     return value
 
 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     """Return ``value`` as ``int`` if it is an integer >= ``minimum``, else raise ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
     if value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
     return int(value)
 
 
@@ -73,5 +76,5 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     options = list(choices)
     if value not in options:
         listed = ", ".join(repr(c) for c in options)
-        raise ValueError(f"{name}={value!r} is not valid; choose one of {listed}")
+        raise ParameterError(f"{name}={value!r} is not valid; choose one of {listed}")
     return value

@@ -7,12 +7,14 @@ official copy comes from.
 
 from __future__ import annotations
 
+from rrampaper.errors import RrampaperError
 
-class DatasetMissingError(FileNotFoundError):
+
+class DatasetMissingError(RrampaperError, FileNotFoundError):
     """A dataset file is absent and could not be downloaded (or may not be downloaded)."""
 
 
-class ChecksumError(ValueError):
+class ChecksumError(RrampaperError, ValueError):
     """A file's SHA-256 differs from the registry: the file is refused, never used."""
 
     def __init__(self, path: str, expected: str, actual: str, advice: str) -> None:
