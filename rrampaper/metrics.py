@@ -1,4 +1,4 @@
-"""Pixel-wise segmentation metrics inside a field-of-view (FOV) mask (DRIVE, paper-facts §5.3).
+"""Pixel-wise segmentation metrics inside a field-of-view (FOV) mask (DRIVE, docs/paper.md#drive).
 
 Every metric takes a vessel probability (or score) per pixel, the ground truth and a FOV mask;
 only pixels inside the FOV count, so pixels outside it never change a result. Curves and areas
@@ -13,7 +13,7 @@ come from scikit-learn:
     over the operating points, without interpolation.
   * ``"trapezoid"``: ``sklearn.metrics.auc(recall, precision)`` over
     ``precision_recall_curve``, i.e. linear interpolation between operating points; what the
-    official ``lib/metrics.Evaluate`` computes (paper-facts §5.3), listed beside the first as
+    official ``lib/metrics.Evaluate`` computes (docs/paper.md#drive), listed beside the first as
     ``pr_auc_trapezoid``. Linear interpolation in PR space is optimistic (Davis & Goadrich,
     ICML 2006), and grossly so when many pixels share one score: the curve then runs straight
     from scikit-learn's end point (recall 0, precision 1) to the first tied block. A barely

@@ -1,6 +1,6 @@
 """The paper's published headline numbers, each with the version it comes from.
 
-Two versions of the paper state numbers (paper-facts §1.4): the arXiv preprint v1
+Two versions of the paper state numbers (docs/paper.md#versions): the arXiv preprint v1
 (2311.07164, 13 Nov 2023) and the Nature Communications article (10 Jan 2026, doi
 10.1038/s41467-025-67960-6). The accuracy gains are the same; the energy numbers changed, and
 changed meaning ("improvement in energy efficiency" vs "reducing energy consumption"). Every

@@ -3,7 +3,8 @@
 The paper's analog chip computes with analog conductances but receives its inputs through DACs
 and delivers its outputs through ADCs, so the *activations* are quantized (fake-quantized: the
 quantized values are returned as floats) while the weights are never quantized. Bits used by the
-paper (paper-facts §4.2, from the official code): Fashion-MNIST 4, spoken digit 3, DRIVE U-Net 6.
+paper (docs/paper.md#quantization, from the official code): Fashion-MNIST 4, spoken digit 3,
+DRIVE U-Net 6.
 ``bits=None`` means ideal (identity), never ``bits=0``.
 
 Two grids, both taken from the official code's ``quantization(m, bit, after_relu)``:
@@ -49,7 +50,7 @@ from rrampaper._checks import check_choice, check_range
 RANGE_MODES: tuple[str, ...] = ("batch", "sample")
 """``"batch"``: min/max over the whole tensor (the paper's); ``"sample"``: per sample (axis 0)."""
 
-#: Bits used by the paper's networks (paper-facts §4.2).
+#: Bits used by the paper's networks (docs/paper.md#quantization).
 PAPER_BITS: dict[str, int] = {"fashion_mnist": 4, "spoken_digit": 3, "drive": 6}
 
 

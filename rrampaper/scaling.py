@@ -1,7 +1,8 @@
 """What a training step of topology optimization costs against dense weight training, by model size.
 
-The paper claims its co-design scales to ResNet-50 on ImageNet-100 (paper-facts §7) and
-publishes no cost figure. :func:`measure_scaling` measures, for every model of a family
+The paper claims its co-design scales to ResNet-50 on ImageNet-100
+(docs/paper.md#generality-and-scalability) and publishes no cost figure.
+:func:`measure_scaling` measures, for every model of a family
 (:func:`rrampaper.models.resnet.resnet_family`) and in one run, so that both sides see the same
 machine load:
 
@@ -65,8 +66,8 @@ from rrampaper.topology import make_prunable, programming_counts, reset_programm
 METHODS: tuple[str, ...] = ("software TO", "hardware TO", "dense")
 MEMORY_PARTS: tuple[str, ...] = ("state", "gradients", "optimizer", "activations")
 
-#: Cells of the paper's macro (512 x 512 = 256K, paper-facts §3.1) and cells per weight (one
-#: differential pair, paper-facts §3.4).
+#: Cells of the paper's macro (512 x 512 = 256K, docs/paper.md#chip) and cells per weight (one
+#: differential pair, docs/paper.md#measured-data-format).
 MACRO_ROWS = MACRO_COLS = 512
 CELLS_PER_WEIGHT = 2
 

@@ -3,7 +3,7 @@
 Three independent steps, each a plain function of arrays (no model or task inside):
 
 1. :func:`preprocess`: the preprocessing of the official code's ``lib/pre_processing.my_PreProc``
-   (inherited from the public retina-unet / VesselSeg-Pytorch code bases; paper-facts §5.3):
+   (inherited from the public retina-unet / VesselSeg-Pytorch code bases; docs/paper.md#drive):
    RGB -> grey (ITU-R BT.601 weights 0.299/0.587/0.114) -> z-score with dataset statistics ->
    per-image min-max to 0..255 (8-bit) -> CLAHE (clip 2.0, 8 x 8 tiles) -> gamma 1.2 -> [0, 1].
 2. :func:`sample_patch_centres` / :func:`extract_patches`: random square training patches whose
@@ -86,7 +86,7 @@ def preprocess(
 ) -> np.ndarray:
     """The official preprocessing: RGB ``uint8 [N, H, W, 3]`` -> ``float32 [N, H, W]`` in [0, 1].
 
-    Steps (``my_PreProc``; paper-facts §5.3):
+    Steps (``my_PreProc``; docs/paper.md#drive):
 
     1. grey = 0.299 R + 0.587 G + 0.114 B;
     2. z-score ``(grey - stats.mean) / stats.std`` with the data set's statistics (``stats``

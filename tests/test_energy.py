@@ -1,5 +1,6 @@
 """The energy model against hand calculations, operation counts against the model shapes
-(paper-facts §5), monotonicity in every constant and the error messages."""
+(docs/paper.md#fashion-mnist, #spoken-digit, #drive), monotonicity in every constant and the
+error messages."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_board_preset_uses_datasheet_energies(linear_ops):
 
 def test_fashion_cnn_macs_match_the_shapes():
     ops = energy.task_operations("fashion_mnist")
-    # paper-facts §5.1: conv1 [64,1,3,3] on 14x14 -> 12x12; conv2 [16,64,3,3] -> 10x10;
+    # docs/paper.md#fashion-mnist: conv1 [64,1,3,3] on 14x14 -> 12x12; conv2 [16,64,3,3] -> 10x10;
     # fc1 [128,400]; fc2 [10,128]
     assert ops["macs"].to_dict() == {"conv1": 64 * 9 * 12 * 12, "conv2": 16 * 64 * 9 * 10 * 10,
                                      "fc1": 128 * 400, "fc2": 10 * 128}
@@ -76,8 +77,8 @@ def test_fashion_cnn_macs_match_the_shapes():
 
 def test_crnn_macs_match_the_shapes():
     ops = energy.task_operations("spoken_digit")
-    # paper-facts §5.2: conv1 [64,1,3,2] stride (2,1) on 23x20 -> 11x19; conv2 [32,64,3,2] on
-    # 5x9 -> 2x8; RNN 4 steps x 128 x (32 + 128); fc1 [256,128]; fc2 [10,256]
+    # docs/paper.md#spoken-digit: conv1 [64,1,3,2] stride (2,1) on 23x20 -> 11x19;
+    # conv2 [32,64,3,2] on 5x9 -> 2x8; RNN 4 steps x 128 x (32 + 128); fc1 [256,128]; fc2 [10,256]
     assert ops["macs"].to_dict() == {"conv1": 64 * 6 * 11 * 19, "conv2": 32 * 384 * 2 * 8,
                                      "rnn": 4 * 128 * 160, "fc1": 256 * 128, "fc2": 10 * 256}
     assert int(ops["weights"].sum()) == 68480
@@ -93,7 +94,7 @@ def test_counts_are_per_sample_and_follow_batch_first():
 
 def test_unet_architecture_counts():
     ops = energy.unet_operations(48, 48)
-    assert int(ops["weights"].sum()) == 4_313_440                    # paper-facts §5.3
+    assert int(ops["weights"].sum()) == 4_313_440                    # docs/paper.md#drive
     blocks = ops["weights"].groupby(lambda name: name.split(".")[0]).sum()
     assert blocks.to_dict() == {"in_conv": 9504, "down1": 55296, "down2": 221184,
                                 "down3": 884736, "down4": 1179648, "up1": 1474560,

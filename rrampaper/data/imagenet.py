@@ -5,8 +5,8 @@ ImageNet-100 is the 100-class subset of ImageNet (ILSVRC-2012) used by Tian, Kri
 :data:`IMAGENET100_CLASSES` as WordNet ids, copied from the file ``imagenet100.txt`` of their
 repository (https://github.com/HobbitLong/CMC, commit bc687a26de7ae350d98f671d25d164b65336b8c2).
 The paper claims "scalability to ResNet-50 on ImageNet-100" (Nature Communications 2026) but
-does not say which 100 classes it used (paper-facts §7, §9.13); CMC's list is the de-facto
-standard one, so this package assumes it.
+does not say which 100 classes it used (docs/paper.md#generality-and-scalability); CMC's list
+is the de-facto standard one, so this package assumes it.
 
 **Licence.** ImageNet's terms of access allow non-commercial research and educational use by
 those who accepted them and forbid redistribution, so this package never downloads or ships
@@ -115,7 +115,8 @@ IMAGENET100 = Source(
         f"class folders; a full ImageNet-1k ImageFolder works too) and set {ENV_VAR}=<root> "
         "(or pass folder=...)"
     ),
-    used_for="ResNet-50 on ImageNet-100, the paper's scalability claim (paper-facts §7)",
+    used_for="ResNet-50 on ImageNet-100, the paper's scalability claim "
+             "(docs/paper.md#generality-and-scalability)",
 )
 
 

@@ -1,12 +1,13 @@
 """A crossbar of differential pairs: random weights, pruning, reads, programming, xarray export.
 
-Each weight of the paper's network is a differential pair of two 1T1R cells (paper-facts §3.4):
-one cell is randomly electroformed, the other is an off-state reference, and a random sign
-says which of the two sits on the positive column. So, in siemens,
+Each weight of the paper's network is a differential pair of two 1T1R cells
+(docs/paper.md#measured-data-format): one cell is randomly electroformed, the other is an
+off-state reference, and a random sign says which of the two sits on the positive column. So,
+in siemens,
 
 - a **kept** edge weighs ``sign * (G_formed - G_off)``;
 - a **pruned** edge (the formed cell RESET) weighs ``sign * (G_reset - G_off)``: a small
-  residual, not an exact zero (field-notes §5.8 step 7);
+  residual, not an exact zero (docs/devices.md#differential-pairs);
 - **SET** reinstates a pruned pair, **RESET** prunes a kept one; both are counted per pair,
   and only operations that change a pair's state count.
 

@@ -1,9 +1,10 @@
 r"""Filament model of electroforming: which cells form, how many filaments, how big, how conductive.
 
 The paper builds its random network from the stochasticity of electroforming a 40 nm
-TaN/TaOx(8 nm)/Ta/TiN 1T1R macro (paper-facts §3.1). Its own forming statistics are NOT FOUND,
-so this module assembles the standard oxide-breakdown picture (field-notes §5.1-5.4) into one
-generative model whose every parameter is documented in :data:`FilamentModel.PARAMETERS`.
+TaN/TaOx(8 nm)/Ta/TiN 1T1R macro (docs/paper.md#chip). Its own forming statistics are NOT FOUND,
+so this module assembles the standard oxide-breakdown picture (docs/devices.md, from
+#forming-statistics to #compliance) into one generative model whose every parameter is
+documented in :data:`FilamentModel.PARAMETERS`.
 
 Physics, step by step
 ---------------------
@@ -23,15 +24,15 @@ Physics, step by step
    al., IEEE TED 2009), so the Weibull slope in time is :math:`\beta_t = \beta_V / n` and the
    voltage scale shrinks as :math:`\eta(t) = \eta_V (t_\mathrm{ref}/t)^{1/n}`.
 3. **Area scaling.** Poisson spots scale with area: :math:`\eta(A) = \eta_V
-   (A_\mathrm{ref}/A)^{1/\beta_V}` (field-notes §5.1).
+   (A_\mathrm{ref}/A)^{1/\beta_V}` (docs/devices.md#forming-statistics).
 4. **Filament size.** Each filament's radius is lognormal (nm); an ohmic filament through the
    oxide of thickness :math:`L` conducts :math:`G_f = \sigma_f \pi r^2 / L`, hence
-   :math:`G_f` is lognormal with shape :math:`2 s_r` (field-notes §5.4). With
+   :math:`G_f` is lognormal with shape :math:`2 s_r` (docs/devices.md#filament-conductance). With
    ``conduction="quantized"`` the bottleneck carries an integer number of open channels,
    :math:`G_f = G_0 \max(1, \mathrm{round}(G_\mathrm{ohmic}/G_0))`, :math:`G_0 = 2e^2/h`.
 5. **Compliance.** The word-line transistor limits the forming current to :math:`I_{cc}`; the
    cell cannot end up more conductive than :math:`G_\mathrm{cap} = I_{cc}/V_c`, with :math:`V_c`
-   the voltage left across the cell at compliance (field-notes §5.8 step 4).
+   the voltage left across the cell at compliance (docs/devices.md#compliance).
 6. **Unformed cells** keep the pristine conductance (about 10 MΩ on the same group's 40 nm
    platform, Nat. Mach. Intell. 2023 Extended Data Fig. 1a), lognormally spread.
 
@@ -57,7 +58,7 @@ from rrampaper.devices.distributions import FormedConductance
 #: Conductance quantum :math:`G_0 = 2e^2/h` in siemens (exact since the 2019 SI redefinition).
 G0 = 7.748091729863649e-05
 
-#: Area of the 60 nm-diameter bottom-electrode via of the paper's chip (paper-facts §3.1), nm^2.
+#: Area of the 60 nm-diameter bottom-electrode via of the paper's chip (docs/paper.md#chip), nm^2.
 VIA_AREA_NM2 = math.pi * 30.0**2
 
 _RADIUS_MEDIAN_NM = 1.5
@@ -92,17 +93,17 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "reference_area_nm2", "nm^2", VIA_AREA_NM2, 0.0, 1e8,
-        "paper-facts §3.1: 60 nm diameter TaN-filled bottom-electrode via, area pi*(30 nm)^2",
+        "docs/paper.md#chip: 60 nm diameter TaN-filled bottom-electrode via, area pi*(30 nm)^2",
         low_open=True,
     ),
     Parameter(
         "area_nm2", "nm^2", VIA_AREA_NM2, 0.0, 1e8,
-        "paper-facts §3.1: cell area = the 60 nm BE via",
+        "docs/paper.md#chip: cell area = the 60 nm BE via",
         low_open=True,
     ),
     Parameter(
         "oxide_thickness_nm", "nm", _OXIDE_NM, 0.0, 100.0,
-        "paper-facts §3.1: 5 nm Ta oxidized into 8 nm TaOx",
+        "docs/paper.md#chip: 5 nm Ta oxidized into 8 nm TaOx",
         low_open=True,
     ),
     Parameter(
@@ -115,7 +116,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "radius_sigma", "", 0.25, 0.0, 2.0,
         "ASSUMPTION: lognormal shape of the radius; gives a conductance shape 2*0.25 = 0.5 "
-        "(LRS spreads of tens to hundreds of uS, field-notes §5.3-5.4)",
+        "(LRS spreads of tens to hundreds of uS, docs/devices.md#filament-conductance)",
         low_open=True,
     ),
     Parameter(
@@ -127,13 +128,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "compliance_current_a", "A", 100e-6, 0.0, 1e-2,
-        "ASSUMPTION (paper NOT FOUND; WL-imposed compliance, paper-facts §3.2): 100 uA",
+        "ASSUMPTION (paper NOT FOUND; WL-imposed compliance, docs/paper.md#hybrid-system): 100 uA",
         low_open=True,
     ),
     Parameter(
         "compliance_voltage_v", "V", 0.4, 0.0, 5.0,
         "ASSUMPTION: voltage across the cell at compliance, R_LRS ~ V_c/I_cc with V_c ~ 0.3-0.5 V "
-        "(field-notes §5.8 step 4); cap = 100 uA / 0.4 V = 250 uS",
+        "(docs/devices.md#compliance); cap = 100 uA / 0.4 V = 250 uS",
         low_open=True,
     ),
     Parameter(

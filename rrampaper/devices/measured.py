@@ -1,6 +1,6 @@
 """Measured chip readouts in the official format, as data and as a weight source.
 
-The official hardware scripts load a mapping with two arrays (paper-facts §3.4):
+The official hardware scripts load a mapping with two arrays (docs/paper.md#measured-data-format):
 
 - ``set``: ``[reads, 2n]`` conductances; columns ``0..n-1`` are the randomly formed cells,
   columns ``n..2n-1`` the off-state reference cells;

@@ -162,7 +162,7 @@ class TaOxRRAM(Technology):
     The formed cell of each pair comes from :class:`~rrampaper.devices.filament.FilamentModel`
     at the forming pulse (``forming_voltage_v``, ``forming_width_s``); formed cells that are
     RESET and the off-state reference cells sit in the high-resistance state (lognormal,
-    field-notes §5.4); unformed cells stay pristine, also after a RESET.
+    docs/devices.md#pristine-and-off-state); unformed cells stay pristine, also after a RESET.
 
     Parameters
     ----------
@@ -191,7 +191,8 @@ class TaOxRRAM(Technology):
         ),
         Parameter(
             "hrs_sigma", "", 0.5, 0.0, 3.0,
-            "ASSUMPTION: HRS is lognormal (HfO2 1T1R arrays, field-notes §5.4); shape 0.5",
+            "ASSUMPTION: HRS is lognormal (HfO2 1T1R arrays, "
+            "docs/devices.md#pristine-and-off-state); shape 0.5",
             low_open=True,
         ),
         Parameter(

@@ -4,7 +4,7 @@ optimization on a GPU: a transparent analytic model.
 The paper claims energy reductions of 78.3 / 67.9 / 99.7 % on Fashion-MNIST / spoken digit /
 DRIVE (Nature Communications 2026, "reducing energy consumption") and 82.1 / 51.2 / 99.8 %
 (arXiv 2023, "improvement in energy efficiency"); its method and baseline are NOT FOUND
-(paper-facts §6). This package rebuilds the comparison from counted operations and cited
+(docs/paper.md#energy). This package rebuilds the comparison from counted operations and cited
 constants, so that every number can be traced and varied.
 
 - :mod:`.constants`: every constant with unit, source and range; presets ``"integrated"``

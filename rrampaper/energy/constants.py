@@ -1,6 +1,6 @@
 """The energy constants, each with its unit, source and a cited range for sensitivity analysis.
 
-Two presets describe the hybrid analog-digital system (paper-facts §3.2):
+Two presets describe the hybrid analog-digital system (docs/paper.md#hybrid-system):
 
 - ``"integrated"`` (default): the 40 nm macro with on-chip converters, as an energy estimate
   of "analog in-memory computing" would assume. Converter energies from the Walden figure of
@@ -9,8 +9,8 @@ Two presets describe the hybrid analog-digital system (paper-facts §3.2):
   repository's README (TI ADS8324 14-bit ADC, DAC80508 16-bit DAC, OPA4322 trans-impedance
   amplifiers), energies from their datasheets.
 
-The GPU baseline is the NVIDIA RTX 4090 the official code was run on (paper-facts §1.5); the
-paper does not say which GPU its energy comparison used (paper-facts §6).
+The GPU baseline is the NVIDIA RTX 4090 the official code was run on (docs/paper.md#sources); the
+paper does not say which GPU its energy comparison used (docs/paper.md#energy).
 
 A source starting with ``ASSUMPTION`` marks a value this project chose because neither the
 paper nor a verified reference gives it; the text names the anchor it rests on.
@@ -89,7 +89,7 @@ class Constant:
 
 
 _HOROWITZ = "Horowitz, 'Computing's energy problem', ISSCC 2014, energy table (45 nm, 0.9 V)"
-_RTX4090 = ("NVIDIA GeForce RTX 4090 (the GPU of the official code, paper-facts §1.5): total "
+_RTX4090 = ("NVIDIA GeForce RTX 4090 (the GPU of the official code, docs/paper.md#sources): total "
             "graphics power 450 W, 82.6 TFLOPS FP32 peak (Notebookcheck spec sheet)")
 
 #: The table of constants of the ``"integrated"`` preset, by name.
@@ -121,7 +121,8 @@ CONSTANTS: dict[str, Constant] = {c.name: c for c in (
              low=0.1, high=1.0, valid_high=1.0),
     # -- converters ---------------------------------------------------------------------------
     Constant("adc_bits", 14, "",
-             "resolution of the hybrid system's ADC, TI ADS8324 (paper-facts §3.2); range: "
+             "resolution of the hybrid system's ADC, TI ADS8324 (docs/paper.md#hybrid-system); "
+             "range: "
              "ASSUMPTION 8 bits, the precision integrated compute-in-memory ADCs commonly use",
              low=8, high=14, valid_low=1, valid_high=24, integer=True),
     Constant("adc_fom_j", 10e-15, "J",
@@ -153,8 +154,9 @@ CONSTANTS: dict[str, Constant] = {c.name: c for c in (
              "ASSUMPTION: programming pulse width, the 1 us reference pulse of the filament "
              "model; range 100 ns to 10 us", low=100e-9, high=10e-6, valid_high=1.0),
     Constant("reset_voltage_v", 2.0, "V",
-             "ASSUMPTION: RESET (pruning) pulse amplitude on the bit line (paper-facts §3.2 "
-             "reset mode), taken equal to the SET amplitude", low=1.0, high=3.0, valid_high=20.0),
+             "ASSUMPTION: RESET (pruning) pulse amplitude on the bit line "
+             "(docs/paper.md#hybrid-system, reset mode), taken equal to the SET amplitude",
+             low=1.0, high=3.0, valid_high=20.0),
     Constant("reset_current_a", 100e-6, "A",
              "ASSUMPTION: the RESET current of a filament is about the compliance current it "
              "was formed with (same value as set_current_a)",
@@ -202,7 +204,8 @@ CONSTANTS: dict[str, Constant] = {c.name: c for c in (
 
 _ADS8324 = ("TI ADS8324 datasheet (SBAS172A): 14-bit, 50 kS/s, 2.5 mW at 1.8 V")
 
-#: Values that differ in the ``"board"`` preset (the hybrid PCB as built, paper-facts §3.2).
+#: Values that differ in the ``"board"`` preset (the hybrid PCB as built,
+#: docs/paper.md#hybrid-system).
 BOARD: dict[str, tuple[float, str]] = {
     "adc_fom_j": (2.5e-3 / (2**14 * 50e3),
                   f"{_ADS8324}: 2.5 mW / (2^14 * 50 kS/s), i.e. 50 nJ per 14-bit conversion"),

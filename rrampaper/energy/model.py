@@ -54,7 +54,7 @@ from rrampaper.energy.constants import EnergyConstants
 #: :data:`DEFAULT_SCENARIO`).
 SCENARIOS: tuple[str, ...] = ("inference", "training")
 
-#: The comparison the paper most likely made (paper-facts §6 says NOT FOUND): the arXiv version
+#: The comparison the paper most likely made (not public, docs/paper.md#energy): the arXiv version
 #: credits the gain to "analogue in-memory computing", i.e. running the network, so the default
 #: compares the energy per inference; ``"training"`` compares whole training runs.
 DEFAULT_SCENARIO = "inference"

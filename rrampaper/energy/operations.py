@@ -123,7 +123,7 @@ def unet_operations(height: int = 48, width: int = 48, in_channels: int = 1, bas
                     classes: int = 2) -> pd.DataFrame:
     """Per-layer counts of the paper's DRIVE U-Net for one ``height x width`` patch.
 
-    The architecture of paper-facts §5.3 (official ``UNET_DRIVE_TO``, bilinear up-sampling,
+    The architecture of docs/paper.md#drive (official ``UNET_DRIVE_TO``, bilinear up-sampling,
     base 32 channels, 4,313,440 convolution weights): every DoubleConv is two 3x3 convolutions
     with padding 1 (spatial size kept); Down = max-pool 2 then DoubleConv; Up = bilinear x2,
     concatenation with the skip connection, DoubleConv with a middle width of half its input;

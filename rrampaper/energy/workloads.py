@@ -30,9 +30,9 @@ class TaskSpec:
     Attributes
     ----------
     input_bits:
-        Activation bits (paper-facts §4.2).
+        Activation bits (docs/paper.md#quantization).
     epochs, n_train, batch_size:
-        The official scripts' training settings (paper-facts §4.4, §5), for a paper-size
+        The official scripts' training settings (docs/paper.md#hyper-parameters), for a paper-size
         training workload.
     source:
         Where the numbers come from.
@@ -47,11 +47,12 @@ class TaskSpec:
 
 #: The official settings of each task.
 TASK_SPECS: dict[str, TaskSpec] = {
-    "fashion_mnist": TaskSpec(4, 65, 60000, 60, "paper-facts §4.2, §4.4, §5.1: 4-bit "
-                              "activations, 65 epochs, 60,000 training images, batch 60"),
-    "spoken_digit": TaskSpec(3, 60, 2100, 30, "paper-facts §4.2, §4.4, §5.2: 3-bit activations, "
-                             "60 epochs, 2,100 training samples, batch 30"),
-    "drive": TaskSpec(6, 60, 4500, 64, "paper-facts §4.2, §4.4, §5.3: 6-bit activations, "
+    "fashion_mnist": TaskSpec(4, 65, 60000, 60, "docs/paper.md#hyper-parameters, #fashion-mnist: "
+                              "4-bit activations, 65 epochs, 60,000 training images, batch 60"),
+    "spoken_digit": TaskSpec(3, 60, 2100, 30, "docs/paper.md#hyper-parameters, #spoken-digit: "
+                             "3-bit activations, 60 epochs, 2,100 training samples, batch 30"),
+    "drive": TaskSpec(6, 60, 4500, 64, "docs/paper.md#hyper-parameters, #drive: 6-bit "
+                      "activations, "
                       "60 epochs, batch 64 (argparse); ASSUMPTION: 4,500 training patches "
                       "(config.py N_patches 5000 minus the 0.1 validation ratio; the saved "
                       "loaders' size is NOT FOUND)"),
@@ -63,7 +64,7 @@ def task_operations(task: str, patch: int = 48) -> pd.DataFrame:
 
     Fashion-MNIST: :class:`rrampaper.models.FashionCNN` on a 28x28 image; spoken digit:
     :class:`rrampaper.models.SpokenDigitCRNN` on 23x20 features; DRIVE: the U-Net of
-    paper-facts §5.3 on a ``patch x patch`` patch (48: the training crop), from
+    docs/paper.md#drive on a ``patch x patch`` patch (48: the training crop), from
     :func:`rrampaper.energy.operations.unet_operations`.
     """
     import torch

@@ -1,9 +1,10 @@
 """The paper's networks as plain PyTorch modules (no device code inside).
 
-- :class:`FashionCNN`: Fashion-MNIST CNN, 62,272 weights, 4-bit activations (paper-facts §5.1).
+- :class:`FashionCNN`: Fashion-MNIST CNN, 62,272 weights, 4-bit activations
+  (docs/paper.md#fashion-mnist).
 - :class:`SpokenDigitCRNN`: spoken-digit CRNN, 68,480 weights, 3-bit activations and hidden
-  state (paper-facts §5.2), with :class:`QuantizedRNN`, an ``nn.RNN`` that quantizes its hidden
-  state between steps.
+  state (docs/paper.md#spoken-digit), with :class:`QuantizedRNN`, an ``nn.RNN`` that quantizes
+  its hidden state between steps.
 
 Every model is dense and trainable as built (the weight-optimization baseline); topology
 optimization converts it with :func:`rrampaper.topology.make_prunable`. Activations are

@@ -1,4 +1,4 @@
-"""The paper's spoken-digit CRNN (paper-facts §5.2; official ``Spoken_digit_hardware_TO.py``).
+"""The paper's spoken-digit CRNN (docs/paper.md#spoken-digit; ``Spoken_digit_hardware_TO.py``).
 
 ::
 
@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from rrampaper.quant import ActivationQuantizer
 from rrampaper.topology.rnn import relu_rnn_steps
 
-#: Bits of the paper's spoken-digit activations (paper-facts §4.2).
+#: Bits of the paper's spoken-digit activations (docs/paper.md#quantization).
 SPOKEN_BITS = 3
 
 #: Per-layer weight shapes, in module order.

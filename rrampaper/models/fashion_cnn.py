@@ -1,4 +1,4 @@
-"""The paper's Fashion-MNIST CNN (paper-facts §5.1; official ``FashionMNIST_*_TO.py``).
+"""The paper's Fashion-MNIST CNN (docs/paper.md#fashion-mnist; official ``FashionMNIST_*_TO.py``).
 
 ::
 
@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from rrampaper.quant import ActivationQuantizer
 
-#: Bits of the paper's Fashion-MNIST activations (paper-facts §4.2).
+#: Bits of the paper's Fashion-MNIST activations (docs/paper.md#quantization).
 FASHION_BITS = 4
 
 #: Per-layer weight shapes, in module order.

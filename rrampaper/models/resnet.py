@@ -1,10 +1,10 @@
 """Bottleneck ResNets in plain PyTorch: ResNet-50 and a width/depth family around it.
 
 The paper claims "scalability to ResNet-50 on ImageNet-100" without further details
-(paper-facts §7, §9.13). :func:`resnet50` rebuilds the network of He et al., "Deep Residual
-Learning for Image Recognition", CVPR 2016, exactly as ``torchvision.models.resnet50`` defines it
-(version 1.5: the stride of a down-sampling block sits on its 3x3 convolution), without importing
-torchvision:
+(docs/paper.md#generality-and-scalability). :func:`resnet50` rebuilds the network of He et al.,
+"Deep Residual Learning for Image Recognition", CVPR 2016, exactly as
+``torchvision.models.resnet50`` defines it (version 1.5: the stride of a down-sampling block sits
+on its 3x3 convolution), without importing torchvision:
 
 - stem: 7x7/2 convolution to 64 channels, BatchNorm, ReLU, 3x3/2 max-pool;
 - four stages of ``layers = (3, 4, 6, 3)`` bottleneck blocks (1x1 -> 3x3 -> 1x1 convolutions,
@@ -22,7 +22,7 @@ ResNet-50; every convolution scales with it) and the blocks per stage ``layers``
 without max-pool for 32x32 images (He et al. 2016, §4.2). ``norm_affine=False`` and
 ``fc_bias=False`` give the variant in which a pruned network has no trained parameter other
 than its scores (edge-popup's ``NonAffineBatchNorm``, Ramanujan et al., CVPR 2020; the paper's
-CNN also has non-affine BatchNorm and no bias, paper-facts §4.2).
+CNN also has non-affine BatchNorm and no bias, docs/paper.md#topology-optimization).
 
 Examples
 --------

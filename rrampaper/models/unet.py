@@ -1,4 +1,4 @@
-"""The paper's U-Net for DRIVE vessel segmentation (paper-facts §5.3; official ``UNET_DRIVE_TO``).
+"""The paper's U-Net for DRIVE vessel segmentation (docs/paper.md#drive; ``UNET_DRIVE_TO``).
 
 A bilinear U-Net (Ronneberger et al., MICCAI 2015, in the variant of the public
 ``Pytorch-UNet``/VesselSeg code bases) with ``base_channels = 32``, one input channel (the
@@ -18,9 +18,9 @@ preprocessed grey image) and two output classes (background, vessel)::
 ``DoubleConv(i -> o, mid m)`` is ``quantize -> conv3x3(i -> m) -> BN -> ReLU -> quantize ->
 conv3x3(m -> o) -> BN -> ReLU``: 3x3 convolutions with padding 1 and no bias, BatchNorm with
 affine parameters (the only trainable parameters besides the scores once the model is made
-prunable, paper-facts §4.2). The quantizers are the paper's 6-bit activation quantizers at the
-input of every DoubleConv, between its two convolutions and before the output convolution
-(paper-facts §4.2).
+prunable, docs/paper.md#topology-optimization). The quantizers are the paper's 6-bit activation
+quantizers at the input of every DoubleConv, between its two convolutions and before the output
+convolution (docs/paper.md#quantization).
 
 Convolution weights per block: 9,504 / 55,296 / 221,184 / 884,736 / 1,179,648 / 1,474,560 /
 368,640 / 92,160 / 27,648 / 64, **4,313,440 in total** (:data:`UNET_WEIGHTS`), 16.5 macros of
@@ -41,13 +41,13 @@ from torch import Tensor, nn
 
 from rrampaper.quant import ActivationQuantizer
 
-#: Bits of the paper's U-Net activations (paper-facts §4.2).
+#: Bits of the paper's U-Net activations (docs/paper.md#quantization).
 UNET_BITS = 6
 
-#: Number of convolution weights of the paper's U-Net (paper-facts §5.3).
+#: Number of convolution weights of the paper's U-Net (docs/paper.md#drive).
 UNET_WEIGHTS = 4_313_440
 
-#: Convolution weights per block, in module order (paper-facts §5.3).
+#: Convolution weights per block, in module order (docs/paper.md#drive).
 UNET_BLOCK_WEIGHTS: dict[str, int] = {
     "in_conv": 9_504,
     "down1": 55_296,

@@ -1,4 +1,4 @@
-"""Fashion-MNIST classification with the paper's CNN (paper-facts §5.1, §4.4).
+"""Fashion-MNIST classification with the paper's CNN (docs/paper.md#fashion-mnist).
 
 Profiles:
 
@@ -14,7 +14,7 @@ The paper's script trains on all 60,000 images and selects the epoch on the test
 5,000 training images (stratified, seeded) form the validation split that selects the epoch and
 drives the limit-size schedule. SGD, lr 0.1, momentum 0.9, weight decay 5e-4, cosine schedule
 over the profile's own epochs, 4-bit activations; limit size 0.01 -> 0.007 in 15 steps
-(official ``FashionMNIST_hardware_TO.py``).
+(official ``FashionMNIST_hardware_TO.py``; docs/paper.md#hyper-parameters).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class FashionMNISTTask(Task):
     name = "fashion_mnist"
     metric = "accuracy"
     #: The official Fashion-MNIST software script never passes ``init_bin``, so its random
-    #: weights are Kaiming-normal Gaussians (paper-facts §4.2).
+    #: weights are Kaiming-normal Gaussians (docs/paper.md#weight-initialization).
     software_weights = "kaiming_normal"
 
     def __init__(self, activation_bits: int | None = 4) -> None:

@@ -1,7 +1,8 @@
 """ImageNet-100 classification with bottleneck ResNets: the paper's scalability claim.
 
 The paper claims "scalability to ResNet-50 on ImageNet-100" and publishes nothing else about it:
-no accuracy, sparsity, class list, image size or recipe (paper-facts §7, §9.13). Two tasks:
+no accuracy, sparsity, class list, image size or recipe
+(docs/paper.md#generality-and-scalability). Two tasks:
 
 - :class:`ImageNet100Task` (``"imagenet100"``): the user's ImageNet-100 copy
   (:mod:`rrampaper.data.imagenet`, CMC's 100 classes; raises ``DatasetMissingError`` when
@@ -34,10 +35,10 @@ decay 3.0517578125e-5, batch 256, 100 epochs, cosine; its 5 warm-up epochs and l
 
 Every model has non-affine BatchNorm and no fully connected bias, so that topology optimization
 trains nothing but scores (edge-popup's ``NonAffineBatchNorm``; the paper's CNN likewise,
-paper-facts §4.2); weight optimization trains every weight of the same architecture. Software
-TO draws signed Kaiming constants (edge-popup's ImageNet choice, ``init: signed_constant``).
-The limit-size schedule of hardware TO is the Fashion-MNIST one (0.01 -> 0.007 in 15 steps): an
-assumption, the paper gives none for this experiment.
+docs/paper.md#topology-optimization); weight optimization trains every weight of the same
+architecture. Software TO draws signed Kaiming constants (edge-popup's ImageNet choice,
+``init: signed_constant``). The limit-size schedule of hardware TO is the Fashion-MNIST one
+(0.01 -> 0.007 in 15 steps): an assumption, the paper gives none for this experiment.
 
 Examples
 --------

@@ -2,8 +2,8 @@
 
 Every mask change of a differential pair costs a programming operation on the chip (a RESET when
 a kept pair is pruned, a SET when a pruned pair is reinstated). The paper's hardware scripts
-(paper-facts §4.2) therefore let a weight change state only if the magnitude of its score moved
-by at least a relative threshold since the previous mask::
+(docs/paper.md#limit-size-rule) therefore let a weight change state only if the magnitude of its
+score moved by at least a relative threshold since the previous mask::
 
     d = | |S_old| - |S| | / |S_old|
     M = where(d < threshold, M_old, topk(|S|))

@@ -7,7 +7,8 @@ which on the chip is one block of differential pairs. Its forward returns the ef
 - hardware: ``w_eff = (kept ⊙ M + pruned ⊙ (1 - M)) / scale`` with ``(kept, pruned)`` one read of
   the device (signed conductance differences, siemens) and ``scale = kept_scale / std``,
   ``std = gain / sqrt(keep_ratio * fan_in)``: kept weights get the signed-Kaiming magnitude
-  (the official hardware scripts divide the layer output by the same ``scale``; paper-facts §4.2).
+  (the official hardware scripts divide the layer output by the same ``scale``;
+  docs/paper.md#hardware-forward).
 
 where ``M = topk(|S|)`` keeps exactly ``kept_count(numel, keep_ratio)`` weights
 (:mod:`rrampaper.topology.mask`), optionally held back by the limit-size rule

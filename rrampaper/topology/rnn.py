@@ -1,8 +1,8 @@
 """Step-by-step ReLU RNN with an optional hidden-state quantizer, dense or prunable.
 
-The paper's spoken-digit CRNN (paper-facts §5.2) runs a single-layer ReLU RNN without bias step
-by step and quantizes the hidden state between steps (the ADC/DAC between chip reads); the
-states it returns (averaged by the CRNN) are the unquantized ones, as in the official code::
+The paper's spoken-digit CRNN (docs/paper.md#spoken-digit) runs a single-layer ReLU RNN without
+bias step by step and quantizes the hidden state between steps (the ADC/DAC between chip reads);
+the states it returns (averaged by the CRNN) are the unquantized ones, as in the official code::
 
     p_t = W_ih x_t (+ b_ih + b_hh)          all T steps in one matmul
     h_t = relu(p_t + W_hh q(h_{t-1}))       q = hidden quantizer (identity if None), h_0 = 0

@@ -1,6 +1,6 @@
 """Where the fixed random weights come from: a software initializer or a device.
 
-Software initializers (paper-facts §4.2, "Weight initialization in software TO"):
+Software initializers (docs/paper.md#weight-initialization):
 
 - ``"kaiming_normal"``: ``W ~ N(0, (gain / sqrt(fan_in))**2)`` with the ReLU gain ``sqrt(2)``;
   the official Fashion-MNIST software script uses it.
