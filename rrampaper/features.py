@@ -1,7 +1,7 @@
 """Spoken-digit features computed from the raw FSDD recordings (23 coefficients x 20 frames).
 
 The paper's CRNN reads 23x20 features per recording that its authors extracted with an
-unpublished recipe (:mod:`rrampaper.data.spoken_features`; paper-facts §5.2). This module
+unpublished recipe (:mod:`rrampaper.data.spoken_features`; docs/paper.md#spoken-digit). This module
 computes features of the same shape and framing from the audio, with librosa, so that the
 experiment can also run on FSDD's official take-index split and be studied end to end.
 
@@ -11,7 +11,7 @@ Recipe (every number is a field of :class:`FeatureParams`)
    samples (32 ms), centred frames (the signal is zero-padded by ``n_fft // 2`` at both
    ends), so a clip of ``L`` samples has ``1 + floor(L / 256)`` frames; only the first
    ``n_frames`` = 20 (640 ms) are kept. This framing reproduces the paper's frame counts exactly
-   (paper-facts §5.2: ``min(1 + floor(len / 256), 20)`` non-zero frames).
+   (docs/paper.md#spoken-digit: ``min(1 + floor(len / 256), 20)`` non-zero frames).
 2. Rows 0-9, **floored band energies**: the power spectrum summed in 10 mel bands (Slaney mel
    scale, 0-4 kHz), in dB relative to the clip's loudest band value, floored at
    ``-floor_db`` = -40 dB and shifted up by ``floor_db``: 0 means "40 dB or more below the
@@ -29,12 +29,15 @@ Recipe (every number is a field of :class:`FeatureParams`)
    features, whose padded frames are exactly 0).
 
 The paper's features are **not** reproduced exactly (their recipe is unknown; plain librosa
-MFCC-23 and mel10 + MFCC13 variants did not match them, paper-facts §5.2): rows 10-22 here are
+MFCC-23 and mel10 + MFCC13 variants did not match them, docs/paper.md#spoken-digit): rows 10-22 here are
 scaled within their own block, so c2-c12 sit near the middle of [0, 1] instead of near 0.2.
 
 Computed features are cached in ``<results>/features/fsdd-<key>.npz`` (written atomically),
 where ``key`` hashes the parameters, the recipe version and the FSDD registry hashes, so a run
-never recomputes them and a change of recipe never reuses stale ones.
+never recomputes them and a change of recipe never reuses stale ones. The cache is untrusted
+input: a file that cannot be read (truncated, random bytes, pickled objects) or whose arrays do
+not have the expected names, shapes, types and ranges is replaced by freshly computed features,
+with a warning that names it.
 
 Examples
 --------
@@ -55,6 +58,7 @@ import dataclasses
 import hashlib
 import json
 import warnings
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -270,6 +274,45 @@ def cache_path(params: FeatureParams | None = None, folder: str | Path | None = 
     return Path(folder or results_dir()) / "features" / f"fsdd-{key}.npz"
 
 
+class _UnusableCache(Exception):
+    """A cached feature file that cannot be used (the message says why)."""
+
+
+def _read_cache(path: Path, params: FeatureParams) -> FSDDFeatures:
+    """The features in ``path``, checked; raise :class:`_UnusableCache` if they cannot be used."""
+    names = ("X", "y", "speakers", "takes", "names")
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            missing = [k for k in names if k not in cached.files]
+            if missing:
+                raise _UnusableCache(f"it lacks the arrays {missing}")
+            arrays = {k: cached[k] for k in names}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        if isinstance(error, PermissionError):
+            raise
+        text = str(error).strip().splitlines()
+        reason = f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
+        raise _UnusableCache(f"it cannot be read as a .npz of plain arrays ({reason})") from None
+    X, y, takes = arrays["X"], arrays["y"], arrays["takes"]
+    n = X.shape[0] if X.ndim else -1
+    if X.dtype != np.float32 or X.shape[1:] != params.shape:
+        raise _UnusableCache(f"X is {X.dtype} {X.shape}, not float32 [N, {params.shape[0]}, "
+                             f"{params.shape[1]}]")
+    if not (np.isfinite(X).all() and X.min(initial=0.0) >= 0.0 and X.max(initial=0.0) <= 1.0):
+        raise _UnusableCache("X has values outside [0, 1] or not finite")
+    for name in ("y", "takes", "speakers", "names"):
+        if arrays[name].shape != (n,):
+            raise _UnusableCache(f"{name} has shape {arrays[name].shape}, not ({n},) like X")
+    if y.dtype.kind not in "iu" or takes.dtype.kind not in "iu":
+        raise _UnusableCache(f"y ({y.dtype}) and takes ({takes.dtype}) must be integers")
+    if n and (y.min() < 0 or y.max() > 9 or takes.min() < 0):
+        raise _UnusableCache("y has labels outside 0-9 or takes has negative take indices")
+    if arrays["speakers"].dtype.kind != "U" or arrays["names"].dtype.kind != "U":
+        raise _UnusableCache("speakers and names must be arrays of strings")
+    return FSDDFeatures(X=X, y=y.astype(np.int64), speakers=arrays["speakers"],
+                        takes=takes.astype(np.int64), names=arrays["names"], params=params)
+
+
 def fsdd_features(params: FeatureParams | None = None, *, folder: str | Path | None = None,
                   recompute: bool = False) -> FSDDFeatures:
     """Features of all FSDD v1.0.10 recordings, computed once and then read from the cache.
@@ -284,14 +327,18 @@ def fsdd_features(params: FeatureParams | None = None, *, folder: str | Path | N
         Ignore a cached file and compute (and cache) again.
 
     Computing takes a few seconds on one core (3,000 clips); the cache is a plain ``.npz``
-    (no pickle) written atomically.
+    (no pickle) written atomically. A cached file that cannot be used (unreadable, or arrays of
+    the wrong names, shapes, types or ranges) is replaced by a fresh computation, with a
+    ``RuntimeWarning`` naming it.
     """
     params = params or FeatureParams()
     path = cache_path(params, folder)
     if path.is_file() and not recompute:
-        with np.load(path, allow_pickle=False) as cached:
-            arrays = {k: cached[k] for k in ("X", "y", "speakers", "takes", "names")}
-        return FSDDFeatures(**arrays, params=params)
+        try:
+            return _read_cache(path, params)
+        except _UnusableCache as problem:
+            warnings.warn(f"{path}: the cached FSDD features cannot be used ({problem}); computing "
+                          f"them again and replacing the file", RuntimeWarning, stacklevel=2)
     from rrampaper.data import load_fsdd
 
     recordings = load_fsdd("all")

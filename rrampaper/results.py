@@ -6,6 +6,11 @@ same file and a notebook can reuse a stored result instead of retraining. Every 
 provenance attributes: the configuration itself, package version, git commit, library versions,
 creation time and any extra attributes (seed, device, wall time) the caller adds.
 
+A stored file is untrusted input: a file that cannot be read as netCDF (truncated, random
+bytes), that holds another configuration than its name says, or that lacks the variables and
+attributes the caller requires raises :class:`~rrampaper.errors.StoredFileError` naming the file,
+what is wrong and the fix, instead of a reader's traceback or a silently wrong result.
+
 Examples
 --------
 >>> import xarray as xr, numpy as np
@@ -24,8 +29,9 @@ import datetime as _dt
 import hashlib
 import json
 import platform
+import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,9 +40,14 @@ import xarray as xr
 
 from rrampaper import __version__
 from rrampaper._io import atomic_path
+from rrampaper.errors import StoredFileError
 from rrampaper.paths import repo_root, results_dir
 
 _ENGINE = "h5netcdf"
+
+#: What to do about a stored result that cannot be used.
+RETRAIN_FIX = ("delete it, or compute it again with retrain=True "
+               "(on the command line: rrampaper train --retrain)")
 
 
 def _plain(value: Any) -> Any:
@@ -136,18 +147,72 @@ def save_result(
     return target
 
 
-def load_result(config: Any, *, kind: str, folder: str | Path | None = None) -> xr.Dataset | None:
-    """The stored result of ``config`` loaded into memory, or ``None`` if there is none."""
+def load_result(
+    config: Any,
+    *,
+    kind: str,
+    folder: str | Path | None = None,
+    variables: Iterable[str] = (),
+    attrs: Iterable[str] = (),
+) -> xr.Dataset | None:
+    """The stored result of ``config`` loaded into memory, or ``None`` if there is none.
+
+    The file is checked before it is returned: it must be readable netCDF, its ``config`` and
+    ``kind`` attributes must be those asked for (a file renamed, copied or written by another
+    program is refused) and it must hold the ``variables`` and ``attrs`` the caller names.
+
+    Raises
+    ------
+    rrampaper.errors.StoredFileError
+        The file exists but cannot be used; the message names it, the problem and the fix.
+    """
     path = result_path(config, kind=kind, folder=folder)
     if not path.is_file():
         return None
-    return load_path(path)
+    dataset = load_path(path)
+    stored = dataset.attrs.get("config")
+    try:
+        matches = isinstance(stored, str) and json.loads(stored) == json.loads(canonical_json(config))
+    except json.JSONDecodeError:
+        matches = False
+    if not matches:
+        raise StoredFileError(path, "its 'config' attribute is missing or names another "
+                                    "configuration than the one asked for (a file copied, renamed "
+                                    "or written by another program)", RETRAIN_FIX)
+    if dataset.attrs.get("kind") != kind:
+        raise StoredFileError(path, f"its 'kind' attribute is {dataset.attrs.get('kind')!r}, "
+                                    f"not {kind!r}", RETRAIN_FIX)
+    missing = [f"variable {name!r}" for name in variables if name not in dataset.data_vars]
+    missing += [f"attribute {name!r}" for name in attrs if name not in dataset.attrs]
+    if missing:
+        raise StoredFileError(path, f"it lacks {', '.join(missing)} (not a complete {kind} result)",
+                              RETRAIN_FIX)
+    return dataset
+
+
+def one_line(error: BaseException) -> str:
+    """``error`` as one short line: its type and the first line of its message."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()  # no terminal colours
+    return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
 
 
 def load_path(path: str | Path) -> xr.Dataset:
-    """Open a result file, load it into memory and close the file."""
-    with xr.open_dataset(path, engine=_ENGINE) as dataset:
-        return dataset.load()
+    """Open a result file, load it into memory and close the file.
+
+    Raises
+    ------
+    rrampaper.errors.StoredFileError
+        The file is not readable netCDF (truncated, random bytes, another format).
+    """
+    try:
+        with xr.open_dataset(path, engine=_ENGINE) as dataset:
+            return dataset.load()
+    except (FileNotFoundError, PermissionError):
+        raise
+    except Exception as error:  # h5py/h5netcdf/xarray raise many types on a bad file
+        raise StoredFileError(path, f"it cannot be read as a netCDF result ({one_line(error)}); it "
+                                    f"is truncated or was not written by rrampaper",
+                              RETRAIN_FIX) from None
 
 
 def stored_config(dataset: xr.Dataset) -> dict[str, Any]:

@@ -4,13 +4,16 @@ hyper-parameters of each profile. The training loop (:mod:`rrampaper.train`) kno
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
+from rrampaper.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,12 @@ class Hyper:
     n_test:
         Test images evaluated (``None``: all); the test set never drives a decision.
     limit_size:
-        ``(start, stop, steps)`` of the hardware limit-size schedule (paper-facts §4.4).
+        ``(start, stop, steps)`` of the hardware limit-size schedule (docs/paper.md#limit-size-rule).
+
+    Every field is checked when a ``Hyper`` is built (also by ``dataclasses.replace``, so the
+    overrides of an experiment are checked too): ``lr`` in (0, 10], ``momentum`` in [0, 1),
+    ``weight_decay`` in [0, 1], counts >= 1 and ``0 <= stop <= start`` (finite) in
+    ``limit_size``; a bad value raises :class:`~rrampaper.errors.ParameterError` naming it.
     """
 
     epochs: int
@@ -56,14 +64,23 @@ class Hyper:
         check_positive_int("eval_batch_size", self.eval_batch_size)
         check_choice("optimizer", self.optimizer, ("sgd", "adam"))
         check_choice("schedule", self.schedule, ("cosine", "constant"))
-        check_range("lr", self.lr, 0.0, low_open=True)
+        check_range("lr", self.lr, 0.0, 10.0, low_open=True)
         check_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
-        check_range("weight_decay", self.weight_decay, 0.0)
+        check_range("weight_decay", self.weight_decay, 0.0, 1.0)
         if self.n_train is not None:
             check_positive_int("n_train", self.n_train)
         check_positive_int("n_validation", self.n_validation)
         if self.n_test is not None:
             check_positive_int("n_test", self.n_test)
+        if not isinstance(self.limit_size, tuple | list) or len(self.limit_size) != 3:
+            raise ParameterError(f"limit_size={self.limit_size!r} must be a tuple "
+                                 f"(start, stop, steps)")
+        start, stop, steps = self.limit_size
+        check_range("limit_size start", start, 0.0)
+        if not math.isfinite(start):
+            raise ParameterError(f"limit_size start={start!r} must be a finite number >= 0")
+        check_range("limit_size stop", stop, 0.0, start)
+        check_positive_int("limit_size steps", steps)
 
 
 @dataclass(frozen=True)
@@ -90,7 +107,7 @@ class Task(ABC):
     metric:
         Name of the reported metric (higher is better), e.g. ``"accuracy"``.
     software_weights:
-        Software initializer of the random weights in software TO (paper-facts §4.2).
+        Software initializer of the random weights in software TO (docs/paper.md#weight-initialization).
     """
 
     name: str
@@ -104,6 +121,15 @@ class Task(ABC):
     @abstractmethod
     def splits(self, hyper: Hyper, seed: int) -> Splits:
         """Training/validation/test tensors; the validation split is drawn with ``seed``."""
+
+    def run_splits(self, hyper: Hyper, seed: int, *, folder: str | Path | None = None) -> Splits:
+        """The splits a run whose files live in results folder ``folder`` trains on.
+
+        Default: :meth:`splits` (``folder`` unused). A task that caches data it derives (e.g.
+        features computed from recordings) overrides this to keep the cache in ``folder``, like
+        every other file of the run (``None``: :func:`rrampaper.paths.results_dir`).
+        """
+        return self.splits(hyper, seed)
 
     @abstractmethod
     def build_model(self) -> nn.Module:

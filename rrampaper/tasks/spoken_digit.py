@@ -1,4 +1,4 @@
-"""Spoken-digit classification with the paper's CRNN (paper-facts §5.2, §4.4), on two inputs.
+"""Spoken-digit classification with the paper's CRNN (docs/paper.md#spoken-digit), on two inputs.
 
 - :class:`SpokenDigitTask` (``"spoken_digit"``) reads the paper's own pre-extracted 23x20
   features (:func:`rrampaper.data.load_spoken_features`) with their 2,100/900 random split of
@@ -29,7 +29,7 @@ or schedule: this package trains every method with the same optimizer so that th
 in what they train), 3-bit activations and hidden state (:class:`~rrampaper.models.
 SpokenDigitCRNN`), limit size 0.009 -> 0.007 in 10 steps (``Spoken_digit_hardware_TO.py``).
 Software TO uses the signed Kaiming constant as its random weights, as the official spoken
-script does (``init_bin = True``; paper-facts §4.2).
+script does (``init_bin = True``; docs/paper.md#weight-initialization).
 
 Examples
 --------
@@ -44,6 +44,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -110,7 +111,7 @@ class SpokenDigitTask(Task):
 
     name = "spoken_digit"
     metric = "accuracy"
-    #: The official spoken-digit software script sets ``init_bin = True`` (paper-facts §4.2).
+    #: The official spoken-digit software script sets ``init_bin = True`` (docs/paper.md#weight-initialization).
     software_weights = "signed_constant"
     #: Names of the ten classes, in label order.
     classes: tuple[str, ...] = tuple(str(d) for d in range(10))
@@ -135,7 +136,8 @@ class SpokenDigitTask(Task):
 class SpokenDigitFSDDTask(SpokenDigitTask):
     """The same experiment on features computed from the FSDD audio, official take split.
 
-    Features come from :func:`rrampaper.features.fsdd_features` (cached in the results folder).
+    Features come from :func:`rrampaper.features.fsdd_features`, cached in the results folder
+    of the run (:meth:`run_splits`; :meth:`splits` and :meth:`features` use the default one).
     """
 
     name = "spoken_digit_fsdd"
@@ -143,11 +145,15 @@ class SpokenDigitFSDDTask(SpokenDigitTask):
     def hyper(self, profile: str) -> Hyper:
         return HYPER_FSDD[check_choice("profile", profile, PROFILES)]
 
-    def features(self) -> tuple[SpokenFeatures, SpokenFeatures]:
+    def features(self, folder: str | Path | None = None) -> tuple[SpokenFeatures, SpokenFeatures]:
+        """The (train, test) features, cached in ``folder`` (default: the results folder)."""
         from rrampaper.features import fsdd_features
 
-        computed = fsdd_features()
+        computed = fsdd_features(folder=folder)
         return computed.official_split("train"), computed.official_split("test")
+
+    def run_splits(self, hyper: Hyper, seed: int, *, folder: str | Path | None = None) -> Splits:
+        return make_splits(*self.features(folder), hyper, seed)
 
 
 def example_batch(n: int = 8) -> torch.Tensor:
