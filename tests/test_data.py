@@ -42,13 +42,14 @@ from rrampaper.data import (
     split_indices,
     write_synthetic_drive,
 )
-from rrampaper.data.drive import drive_files
+from rrampaper.data.drive import drive_configured, drive_files, require_drive
 from rrampaper.data.fashion_mnist import IMAGES_MAGIC, LABELS_MAGIC, MEAN, STD, read_idx
 from rrampaper.data.fsdd import parse_name
 from rrampaper.data.spoken_features import read_features
+from rrampaper.errors import DataError
 
-# SHA-256 of the four Fashion-MNIST files, from shared/datasets/README.md (an independent copy of
-# what registry.txt must hold).
+# SHA-256 of the four official Fashion-MNIST files, computed once from the download: an
+# independent copy of what registry.txt must hold.
 FASHION_SHA256 = {
     "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
     "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
@@ -67,7 +68,7 @@ def _require(dataset: str) -> None:
     if not _present(dataset):
         pytest.skip(
             f"{dataset} is not under {paths.data_dir()} (set RRAMPAPER_DATA_DIR to a copy, "
-            "e.g. shared/datasets)"
+            "holding the official files)"
         )
 
 
@@ -108,11 +109,12 @@ def real_drive_dir():
 
 @pytest.fixture
 def empty_data_dir(tmp_path, monkeypatch):
-    """An empty data folder and DRIVE folder, selected through the environment variables."""
+    """An empty data folder, selected through RRAMPAPER_DATA_DIR; DRIVE is not configured
+    (RRAMPAPER_DRIVE_DIR unset, no drive/DRIVE in the data folder)."""
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv("RRAMPAPER_DATA_DIR", str(data))
-    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(tmp_path / "no-drive"))
+    monkeypatch.delenv("RRAMPAPER_DRIVE_DIR", raising=False)
     return data
 
 
@@ -541,7 +543,7 @@ def test_check_all_on_an_empty_folder_says_what_to_do(empty_data_dir):
     assert "fashion-mnist.s3-website" in checks["fashion-mnist"].detail
     assert "not downloadable" in checks["spoken-digit-features"].detail
     drive = str(checks["drive"])
-    assert drive.startswith("drive") and "MISSING" in drive
+    assert drive.startswith("drive") and "MISSING" in drive and "not configured" in drive
     assert (
         "licence forbids redistribution" in drive and "https://drive.grand-challenge.org/" in drive
     )
@@ -627,11 +629,137 @@ def test_drive_file_list_is_in_the_registry():
     assert {f"drive/DRIVE/{r}" for r in listed} == set(registry.files("drive"))
 
 
-def test_example_fundus_falls_back_to_synthetic(tmp_path, monkeypatch, drive_copy):
-    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(tmp_path / "none"))
-    fallback = example_fundus(seed=3)
+def test_example_fundus_falls_back_to_synthetic(empty_data_dir, tmp_path, monkeypatch, drive_copy):
+    fallback = example_fundus(seed=3)  # DRIVE not configured
     assert fallback.synthetic and fallback.name == "synthetic-3"
+    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(tmp_path / "none"))  # configured, absent
+    with pytest.raises(DataError, match="none does not exist"):
+        example_fundus(seed=3)
     folder, verify = drive_copy
     if verify:
         real = example_fundus(folder=folder)
         assert not real.synthetic and real.name == "21_training"
+
+
+# --------------------------------------------------------------------------- DRIVE: all or nothing
+
+
+@pytest.fixture(scope="module")
+def real_drive(real_drive_dir):
+    """The real DRIVE folder when it is complete, else None (the tests then use stand-ins)."""
+    return real_drive_dir if drive_available(real_drive_dir) else None
+
+
+def _drive_like(folder: Path, real: Path | None, without: str = "") -> Path:
+    """Every DRIVE file under ``folder``: links to the real files, or empty files when ``real``
+    is None (enough where only presence counts), leaving out paths containing ``without``."""
+    for rel in (r.removeprefix("drive/DRIVE/") for r in registry.files("drive")):
+        if without and without in rel:
+            continue
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if real is None:
+            target.touch()
+        else:
+            target.symlink_to(real / rel)
+    return folder
+
+
+def test_incomplete_drive_folder_is_an_error_naming_the_missing_files(
+    empty_data_dir, tmp_path, monkeypatch, real_drive
+):
+    assert not drive_configured()  # variable unset, no <data>/drive/DRIVE: synthetic images
+    folder = _drive_like(tmp_path / "DRIVE", real_drive, without="/mask/")
+    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(folder))
+    assert drive_configured()
+    for call in (require_drive, lambda: load_drive("train"), example_fundus):
+        with pytest.raises(DataError) as caught:  # never a silent switch to synthetic images
+            call()
+        message = str(caught.value)
+        assert str(folder) in message and "https://drive.grand-challenge.org/" in message
+    message = str(pytest.raises(DataError, require_drive).value)
+    assert "40 file(s) are missing" in message and "and 35 more" in message
+    assert "training/mask/21_training_mask.gif, training/mask/22_training_mask.gif" in message
+    # the default folder, when it exists, is configured too
+    monkeypatch.delenv("RRAMPAPER_DRIVE_DIR")
+    (empty_data_dir / "drive").mkdir()
+    folder.rename(empty_data_dir / "drive" / "DRIVE")
+    assert drive_configured()
+    with pytest.raises(DataError, match="40 file\\(s\\) are missing"):
+        require_drive()
+
+
+def _corruptible_copy(drive_copy, tmp_path: Path) -> tuple[Path, bool]:
+    """The training split of ``drive_copy`` as links under ``tmp_path``, to replace files in."""
+    source, verify = drive_copy
+    for path in (source / "training").rglob("*.*"):
+        target = tmp_path / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(path)
+    return tmp_path, verify
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # Pillow, on the truncated TIFF
+def test_corrupt_or_misshapen_drive_image_is_an_error_naming_the_file(drive_copy, tmp_path):
+    folder, verify = _corruptible_copy(drive_copy, tmp_path)
+    truncated = folder / "training" / "images" / "23_training.tif"
+    data = truncated.read_bytes()
+    truncated.unlink()
+    truncated.write_bytes(data[: len(data) // 2])
+    if verify:  # the real DRIVE: the hash refuses it first
+        with pytest.raises(ChecksumError, match="23_training.tif"):
+            load_drive("train", folder)
+    with pytest.raises(DataError, match=r"23_training\.tif is not a readable DRIVE image"):
+        load_drive("train", folder, verify=False)
+    truncated.unlink()
+    truncated.write_text("not an image")
+    with pytest.raises(DataError, match=r"23_training\.tif is not a readable DRIVE image"):
+        load_drive("train", folder, verify=False)
+    truncated.unlink()
+    truncated.symlink_to(drive_copy[0] / "training" / "images" / "23_training.tif")
+    mask = folder / "training" / "mask" / "25_training_mask.gif"
+    mask.unlink()
+    from PIL import Image
+
+    Image.fromarray(np.full((80, 100), 255, np.uint8)).save(mask)
+    with pytest.raises(DataError, match=r"training/mask/25_training_mask\.gif \(100 x 80\)"):
+        load_drive("train", folder, verify=False)
+
+
+def test_data_check_fails_on_incomplete_or_corrupt_drive_not_on_unconfigured(
+    empty_data_dir, tmp_path, monkeypatch, capsys, real_drive
+):
+    from rrampaper import cli
+
+    def check(*flags):
+        code = cli.main(["data", "check", *flags])
+        lines = capsys.readouterr().out.splitlines()
+        return code, next(line for line in lines if line.startswith("drive "))
+
+    code, line = check()  # not configured: synthetic images, not an error
+    assert code == 0 and "MISSING" in line and "not configured" in line
+    assert check("--strict")[0] == 1  # the other datasets are missing from the empty folder
+    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(tmp_path / "nowhere"))  # configured, absent
+    code, line = check()
+    assert code == 1 and "INCOMPLETE" in line and f"{tmp_path / 'nowhere'} does not exist" in line
+    folder = tmp_path / "DRIVE"
+    if real_drive is not None:
+        _drive_like(folder, real_drive, without="/mask/")
+        first = "test/mask/01_test_mask.gif, test/mask/02_test_mask.gif"
+    else:  # the folders only: every file is missing (an empty file would be CORRUPT)
+        for sub in ("training/images", "test/images"):
+            (folder / sub).mkdir(parents=True)
+        first = "test/1st_manual/01_manual1.gif, test/1st_manual/02_manual1.gif"
+    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(folder))
+    code, line = check()
+    assert code == 1 and "INCOMPLETE" in line and first in line
+    assert re.search(r"and \d+ more", line)
+    corrupt = folder / "training" / "images" / "21_training.tif"
+    corrupt.unlink(missing_ok=True)
+    corrupt.write_bytes(b"truncated")
+    code, line = check()
+    assert code == 1 and "CORRUPT" in line and str(corrupt) in line
+    if real_drive is not None:  # a complete, verified copy
+        monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(_drive_like(tmp_path / "full", real_drive)))
+        code, line = check()
+        assert code == 0 and line.split()[1] == "OK"

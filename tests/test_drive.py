@@ -1,6 +1,7 @@
 """DRIVE segmentation: U-Net, preprocessing, patches, sliding-window stitching, task, training."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -173,9 +174,59 @@ def test_window_starts_cover_and_validate():
 
 @pytest.fixture
 def synthetic_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(tmp_path / "no-drive"))
+    """DRIVE not configured: RRAMPAPER_DRIVE_DIR unset and no drive/DRIVE in the data folder."""
+    monkeypatch.delenv("RRAMPAPER_DRIVE_DIR", raising=False)
+    monkeypatch.setenv("RRAMPAPER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RRAMPAPER_RESULTS_DIR", str(tmp_path / "results"))
     return tmp_path
+
+
+def test_unconfigured_drive_uses_synthetic_images_says_so_and_records_it(synthetic_env, monkeypatch,
+                                                                          capsys):
+    from rrampaper.tasks import drive
+    from rrampaper.train import Experiment, run_config
+
+    monkeypatch.setattr(drive, "_announced", False)
+    assert not drive.uses_drive() and drive.data_label() == "synthetic vessels (DRIVE not configured)"
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"DRIVE not configured (set RRAMPAPER_DRIVE_DIR, or put it in "
+                   f"{synthetic_env / 'data' / 'drive' / 'DRIVE'}): using synthetic fundus images"]
+    assert run_config(Experiment(task="drive", profile="smoke"))["data"].startswith("synthetic;")
+    assert capsys.readouterr().out == ""  # said once per process
+
+
+def test_configured_but_incomplete_drive_is_an_error_never_synthetic(synthetic_env, monkeypatch,
+                                                                     capsys):
+    from rrampaper.data.drive import required_files
+    from rrampaper.errors import DataError
+    from rrampaper.tasks import drive
+    from rrampaper.train import Experiment, run_config
+
+    task = drive.DriveTask()
+    exp = Experiment(task="drive", profile="smoke")
+    calls = (drive.uses_drive, drive.data_label, lambda: run_config(exp),
+             lambda: task.splits(task.hyper("smoke"), 0))
+    monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", str(synthetic_env / "nowhere"))
+    for call in calls:
+        with pytest.raises(DataError, match="nowhere does not exist"):
+            call()
+    folder = synthetic_env / "data" / "drive" / "DRIVE"  # the default folder: configured too
+    for rel in required_files():  # presence is all that is checked before loading
+        if rel != "test/images/07_test.tif":
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).touch()
+    for env in (str(folder), None):
+        if env is None:
+            monkeypatch.delenv("RRAMPAPER_DRIVE_DIR")
+        else:
+            monkeypatch.setenv("RRAMPAPER_DRIVE_DIR", env)
+        for call in calls:
+            with pytest.raises(DataError) as caught:
+                call()
+            message = str(caught.value)
+            assert f"1 file(s) are missing from {folder}: test/images/07_test.tif" in message
+            assert "https://drive.grand-challenge.org/" in message
+    assert "synthetic" not in capsys.readouterr().out
 
 
 def test_task_splits_on_synthetic_images(synthetic_env):
@@ -217,6 +268,7 @@ def test_smoke_training_beats_the_vessel_prevalence(synthetic_env):
     # the smoke profile with 128 patches per epoch: 32 steps of 8 patches
     exp = Experiment(task="drive", method="software_TO", profile="smoke", n_train=128, seed=0)
     result = run(exp, folder=folder, progress=False)
+    assert json.loads(result.attrs["config"])["data"].startswith("synthetic;")  # in the netCDF
     task = drive.DriveTask()
     _, targets = task.splits(task.hyper("smoke"), 0).test
     vessels, fov = drive.truth_and_fov(targets)

@@ -26,7 +26,13 @@ Examples
 """
 
 from rrampaper.data.check import DatasetCheck, check_all, check_dataset
-from rrampaper.data.drive import drive_available, example_fundus, load_drive
+from rrampaper.data.drive import (
+    drive_available,
+    drive_configured,
+    example_fundus,
+    load_drive,
+    require_drive,
+)
 from rrampaper.data.errors import ChecksumError, DatasetMissingError
 from rrampaper.data.fashion_mnist import FashionMNIST, load_fashion_mnist
 from rrampaper.data.fsdd import FSDDRecordings, load_fsdd
@@ -54,12 +60,14 @@ __all__ = [
     "check_all",
     "check_dataset",
     "drive_available",
+    "drive_configured",
     "example_fundus",
     "fetch",
     "load_drive",
     "load_fashion_mnist",
     "load_fsdd",
     "load_spoken_features",
+    "require_drive",
     "split_indices",
     "synthetic_drive",
     "synthetic_fundus",

@@ -5,10 +5,16 @@ Examples
 >>> from rrampaper.data import check_all
 >>> for line in check_all():                      # doctest: +SKIP
 ...     print(line)
-fashion-mnist          OK       4 files, sha256 verified in /data/fashion-mnist
-fsdd                   OK       3000 files, sha256 verified in /data/fsdd/recordings
-spoken-digit-features  OK       2 files, sha256 verified in /data/spoken-digit-features
-drive                  MISSING  /data/drive/DRIVE does not exist; DRIVE's licence forbids ...
+fashion-mnist          OK         4 files, sha256 verified in /data/fashion-mnist
+fsdd                   OK         3000 files, sha256 verified in /data/fsdd/recordings
+spoken-digit-features  OK         2 files, sha256 verified in /data/spoken-digit-features
+drive                  MISSING    not configured: RRAMPAPER_DRIVE_DIR is unset and /data/drive/...
+
+Statuses: ``OK``; ``MISSING`` (nothing there: a downloadable dataset is fetched on first use, an
+unconfigured DRIVE means synthetic fundus images); ``INCOMPLETE`` (a configured DRIVE folder,
+named by ``RRAMPAPER_DRIVE_DIR`` or present at ``<data>/drive/DRIVE``, is absent or lacks
+files); ``CORRUPT`` (a file has the wrong SHA-256). Missing and corrupt files are listed by name
+(the first few, then how many more).
 """
 
 from __future__ import annotations
@@ -17,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rrampaper.data import registry
+from rrampaper.data.drive import drive_configured, first_few, to_use_synthetic
 from rrampaper.data.errors import ChecksumError
 from rrampaper.data.sources import SOURCES
 from rrampaper.data.spoken_features import verify_features
 from rrampaper.paths import data_dir, drive_dir
 
 #: Status words of a check, in order of severity.
-STATUSES = ("OK", "MISSING", "CORRUPT")
+STATUSES = ("OK", "MISSING", "INCOMPLETE", "CORRUPT")
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,8 @@ class DatasetCheck:
     detail:
         One line: what was verified, or what is missing or wrong and what to do.
     status:
-        ``"OK"``, ``"MISSING"`` or ``"CORRUPT"``; when left empty it is ``"OK"`` or
-        ``"FAILED"`` according to ``ok``.
+        ``"OK"``, ``"MISSING"``, ``"INCOMPLETE"`` or ``"CORRUPT"`` (see the module docstring);
+        when left empty it is ``"OK"`` or ``"FAILED"`` according to ``ok``.
     """
 
     name: str
@@ -50,7 +57,7 @@ class DatasetCheck:
 
     def __str__(self) -> str:
         status = self.status or ("OK" if self.ok else "FAILED")
-        return f"{self.name:<22} {status:<8} {self.detail}"
+        return f"{self.name:<22} {status:<10} {self.detail}"
 
 
 def check_dataset(name: str) -> DatasetCheck:
@@ -61,6 +68,15 @@ def check_dataset(name: str) -> DatasetCheck:
     if name == "drive":
         folder = drive_dir()
         optional = [r for r in relpaths if "/2nd_manual/" in r]
+        if not drive_configured():
+            return DatasetCheck(
+                name,
+                False,
+                f"not configured: RRAMPAPER_DRIVE_DIR is unset and {folder} does not exist, so "
+                f"synthetic fundus images are used; DRIVE's licence forbids redistribution: "
+                f"download it yourself from {source.homepage} and set RRAMPAPER_DRIVE_DIR",
+                "MISSING",
+            )
     else:
         folder = data_dir() / source.prefix.rstrip("/")
     scan = registry.scan(relpaths)
@@ -73,13 +89,16 @@ def check_dataset(name: str) -> DatasetCheck:
         return DatasetCheck(
             name,
             False,
-            f"{len(scan.corrupt)} of {len(relpaths)} files have the wrong sha256, e.g. {path} "
-            f"(expected {expected[:12]}..., actual {actual[:12]}...); replace them",
+            f"{len(scan.corrupt)} of {len(relpaths)} files have the wrong sha256: "
+            f"{first_few([p for p, _, _ in scan.corrupt])} (first: expected {expected[:12]}..., "
+            f"actual {actual[:12]}...); replace them",
             "CORRUPT",
         )
     if required_missing:
+        # a configured DRIVE folder must be complete (an unconfigured one returned above)
+        status = "INCOMPLETE" if name == "drive" else "MISSING"
         return DatasetCheck(
-            name, False, _missing_detail(name, folder, required_missing, len(relpaths)), "MISSING"
+            name, False, _missing_detail(name, folder, required_missing, len(relpaths)), status
         )
     note = ""
     if scan.missing:  # only optional files
@@ -108,17 +127,20 @@ def _accept_own_conversions(scan: registry.Scan) -> None:
 
 def _missing_detail(name: str, folder: Path, missing: list[str], total: int) -> str:
     source = SOURCES[name]
+    names = first_few([r.removeprefix(source.prefix) for r in missing])
     if name == "drive":
         where = (
-            f"{folder} does not exist"
+            f"{registry.describe_env('RRAMPAPER_DRIVE_DIR', str(folder))} but {folder} "
+            + ("is a file" if folder.exists() else "does not exist")
             if not folder.is_dir()
-            else f"{len(missing)} of {total} files missing in {folder}"
+            else f"{len(missing)} of {total} files missing in {folder}: {names}"
         )
         return (
-            f"{where}; DRIVE's licence forbids redistribution: download it yourself from "
-            f"{source.homepage} and set RRAMPAPER_DRIVE_DIR"
+            f"{where}; DRIVE is used all or nothing: complete your copy (its licence forbids "
+            f"redistribution: download it yourself from {source.homepage}), or "
+            f"{to_use_synthetic()} to use synthetic images"
         )
-    where = f"{len(missing)} of {total} files missing in {folder}"
+    where = f"{len(missing)} of {total} files missing in {folder}: {names}"
     if source.base_url is None:
         return (
             f"{where}; not downloadable: convert the authors' files from {source.homepage} "

@@ -7,11 +7,12 @@ official copy comes from.
 
 from __future__ import annotations
 
-from rrampaper.errors import RrampaperError
+from rrampaper.errors import DataError, RrampaperError
 
 
-class DatasetMissingError(RrampaperError, FileNotFoundError):
-    """A dataset file is absent and could not be downloaded (or may not be downloaded)."""
+class DatasetMissingError(DataError):
+    """A dataset file is absent and could not be downloaded (or may not be downloaded), or a
+    user-supplied folder (DRIVE) is incomplete; a :class:`~rrampaper.errors.DataError`."""
 
 
 class ChecksumError(RrampaperError, ValueError):

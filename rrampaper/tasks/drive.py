@@ -1,17 +1,24 @@
-"""DRIVE retinal-vessel segmentation with the paper's U-Net (paper-facts §5.3, §4.4).
+"""DRIVE retinal-vessel segmentation with the paper's U-Net (docs/paper.md#drive, #hyper-parameters).
 
 Data: the user's DRIVE copy (``$RRAMPAPER_DRIVE_DIR``, :func:`rrampaper.data.load_drive`), or,
-when it is absent, synthetic fundus images of the same form
-(:func:`rrampaper.data.synthetic_drive`; training images from seed 0, test images from seed 1),
-so that everything runs without DRIVE; :func:`data_label` says which one a run used, and the
-notebook writes it into every figure title.
+only when no DRIVE folder is configured (``RRAMPAPER_DRIVE_DIR`` unset and
+``<RRAMPAPER_DATA_DIR>/drive/DRIVE`` absent, :func:`rrampaper.data.drive.drive_configured`),
+synthetic fundus images of the same form (:func:`rrampaper.data.synthetic_drive`; training
+images from seed 0, test images from seed 1), so that everything runs without DRIVE. A
+configured folder that is absent or incomplete raises :class:`~rrampaper.errors.DataError` (a
+corrupt file: ``ChecksumError``, or ``DataError`` when it cannot be decoded); it never falls
+back to synthetic images. Using synthetic
+images is printed once per process (:data:`SYNTHETIC_NOTICE`) and recorded in every stored run
+(``"data": "synthetic;..."`` of its ``config``, :meth:`DriveTask.data_signature`);
+:func:`data_label` says which data a run used, and the notebook writes it into every figure
+title.
 
 Pipeline (:mod:`rrampaper.segmentation`, :mod:`rrampaper.metrics`):
 
 - preprocessing of the official code: grey, z-score, per-image 0..255, CLAHE, gamma 1.2;
 - ``n_validation`` of the 20 training images are held out (seeded by the experiment's seed)
   for model selection and the limit-size schedule; the test images never drive a decision
-  (the official scripts select the epoch on their "test" loader, paper-facts §9.7);
+  (the official scripts select the epoch on their "test" loader, docs/paper.md#epoch-selection);
 - training data: ``n_train`` random :data:`PATCH_SIZE` patches centred inside the FOV of the other
   training images, flipped and rotated by multiples of 90° at random, drawn once per seed (the
   official code re-crops 48 from 64-pixel patches each epoch; here the augmented patches are
@@ -23,7 +30,7 @@ Pipeline (:mod:`rrampaper.segmentation`, :mod:`rrampaper.metrics`):
   reports, is the **PR-AUC as average precision** (:mod:`rrampaper.metrics` explains why not
   the official code's trapezoidal area, which :func:`segmentation_report` lists beside it).
 
-Profiles (paper-facts §4.4 for the official values):
+Profiles (docs/paper.md#hyper-parameters for the official values):
 
 =======  ======  =====  ========  ==========  ===========  =======  ========  ==============
 profile  epochs  batch  patches   val images  test images  seeds    Adam lr   purpose
@@ -73,11 +80,12 @@ from torch import Tensor, nn
 
 from rrampaper import reads
 from rrampaper._checks import check_choice, check_positive_int
-from rrampaper.data import drive_available, load_drive, split_indices, synthetic_drive
+from rrampaper.data import load_drive, split_indices, synthetic_drive
+from rrampaper.data.drive import default_drive_dir, drive_configured, require_drive
 from rrampaper.data.fundus import FundusSet
 from rrampaper.metrics import METRICS, pr_auc, segmentation_metrics
 from rrampaper.models.unet import UNET_BITS, UNet
-from rrampaper.paths import drive_dir, results_dir
+from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
 from rrampaper.segmentation import (
     IGNORE_INDEX,
@@ -130,14 +138,28 @@ CROP: dict[str, int | None] = {"smoke": 128, "quick": None, "paper": None}
 SYNTHETIC_SEEDS: dict[str, int] = {"train": 0, "test": 1}
 
 
+#: Printed (once per process) when the task uses synthetic images.
+SYNTHETIC_NOTICE = (
+    "DRIVE not configured (set RRAMPAPER_DRIVE_DIR, or put it in {default}): "
+    "using synthetic fundus images"
+)
+
+_announced = False
+
+
 def uses_drive() -> bool:
-    """Whether the task reads the user's DRIVE copy (else synthetic images)."""
-    return drive_available()
+    """Whether the task reads the user's DRIVE copy (True) or synthetic images (False, only
+    when DRIVE is not configured; said once on stdout).
+
+    Raises :class:`~rrampaper.errors.DataError` when a configured DRIVE folder is absent or
+    incomplete (the message names the folder and the missing files).
+    """
+    return _source() != "synthetic"
 
 
 def data_label() -> str:
-    """``"DRIVE"`` or ``"synthetic vessels (DRIVE not found)"``, for figure titles."""
-    return "DRIVE" if uses_drive() else "synthetic vessels (DRIVE not found)"
+    """``"DRIVE"`` or ``"synthetic vessels (DRIVE not configured)"``, for figure titles."""
+    return "DRIVE" if uses_drive() else "synthetic vessels (DRIVE not configured)"
 
 
 @lru_cache(maxsize=4)
@@ -148,7 +170,14 @@ def _fundus(split: str, source: str) -> FundusSet:
 
 
 def _source() -> str:
-    return str(drive_dir()) if uses_drive() else "synthetic"
+    """The complete, configured DRIVE folder, or ``"synthetic"`` when DRIVE is not configured."""
+    global _announced
+    if drive_configured():
+        return str(require_drive())
+    if not _announced:
+        print(SYNTHETIC_NOTICE.format(default=default_drive_dir()))
+        _announced = True
+    return "synthetic"
 
 
 @lru_cache(maxsize=8)
@@ -215,7 +244,7 @@ class DriveTask(Task):
 
     name = "drive"
     metric = "pr_auc"
-    #: The official DRIVE software script sets ``init_bin = True`` (paper-facts §4.2).
+    #: The official DRIVE software script sets ``init_bin = True`` (docs/paper.md#weight-initialization).
     software_weights = "signed_constant"
 
     def __init__(self, activation_bits: int | None = UNET_BITS, window: int = EVAL_WINDOW,
@@ -226,7 +255,9 @@ class DriveTask(Task):
         window_starts(self.window, self.window, self.stride)  # validates stride <= window
 
     def data_signature(self) -> str:
-        """``"DRIVE"`` (the user's copy) or ``"synthetic"`` (the stand-in), plus the settings."""
+        """``"DRIVE"`` (the user's copy) or ``"synthetic"`` (the stand-in, used only when DRIVE
+        is not configured), plus the settings; stored in every run's ``config``. Raises
+        :class:`~rrampaper.errors.DataError` for a configured but incomplete DRIVE folder."""
         source = "DRIVE" if uses_drive() else "synthetic"
         return f"{source};bits={self.activation_bits};window={self.window};stride={self.stride}"
 
