@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from rrampaper._progress import report
 from rrampaper.tasks import get_task
 from rrampaper.train import Experiment, run
 
@@ -66,6 +67,7 @@ def train_grid(
         raise ValueError("experiments is empty; give at least one {label: Experiment}")
     splits_cache: dict[tuple, Any] = {}
     per_method = []
+    total = len(experiments) * len(seeds)
     for base in experiments.values():
         per_seed = []
         for seed in seeds:
@@ -74,9 +76,11 @@ def train_grid(
             hyper = exp.hyper(task)
             key = (exp.task, hyper.n_train, hyper.n_validation, hyper.n_test, seed)
             if key not in splits_cache:
-                splits_cache[key] = None if _stored(exp, run_kwargs) and not retrain else task.splits(hyper, seed)
+                splits_cache[key] = (None if _stored(exp, run_kwargs) and not retrain else
+                                     task.run_splits(hyper, seed, folder=run_kwargs.get("folder")))
             record = run(exp, retrain=retrain, progress=progress, splits=splits_cache[key], **run_kwargs)
             per_seed.append(_with_scalars(record))
+            report("runs", len(per_method) * len(seeds) + len(per_seed), total)  # reproduce's status line
         per_method.append(xr.concat(per_seed, dim=xr.DataArray(list(seeds), dims="seed", name="seed"),
                                     join="outer", combine_attrs="drop_conflicts"))
     labels = xr.DataArray(list(experiments), dims="approach", name="approach")
@@ -134,12 +138,12 @@ def as_percent(value: float) -> str:
     return f"{100 * float(value):.1f} %" if np.isfinite(value) else "n/a"
 
 
-def _test_split(exp: Experiment, cache: dict) -> tuple[Any, Any]:
+def _test_split(exp: Experiment, cache: dict, folder: Any = None) -> tuple[Any, Any]:
     task = get_task(exp.task)
     hyper = exp.hyper(task)
     key = (exp.task, hyper.n_test)
     if key not in cache:
-        cache[key] = task.splits(hyper, 0).test
+        cache[key] = task.run_splits(hyper, 0, folder=folder).test
     return cache[key]
 
 
@@ -175,7 +179,7 @@ def wo_on_device(
     cache = _cache if _cache is not None else {}
     task = get_task(exp.task)
     hyper = exp.hyper(task)
-    test = _test_split(exp, cache)
+    test = _test_split(exp, cache, folder)
     device = resolve_device("auto")
     rows = {name: np.full((len(methods), len(seeds)), np.nan) for name in ("test", "pulses", "relative_error")}
     for j, seed in enumerate(seeds):
@@ -211,7 +215,7 @@ def to_under_read_noise(
         raise ValueError(f"exp.method={exp.method!r}: to_under_read_noise needs a hardware_TO experiment")
     cache = _cache if _cache is not None else {}
     task = get_task(exp.task)
-    test = _test_split(exp, cache)
+    test = _test_split(exp, cache, folder)
     device = resolve_device("auto")
     values = np.full((len(read_scales), len(seeds)), np.nan)
     for j, seed in enumerate(seeds):

@@ -1,20 +1,26 @@
 """`rrampaper reproduce`: order, selection, outputs and failure reporting (real papermill runs)."""
 
+import json
 import os
 import re
+import time
 
 import nbformat
 import pytest
 
-from rrampaper import cli
+from rrampaper import _progress, cli
+from rrampaper import reproduce as reproduce_module
+from rrampaper.errors import ParameterError, RrampaperError
 from rrampaper.reproduce import NotebookFailed, list_notebooks, reproduce
 
 
-def _notebook(path, body):
+def _notebook(path, *bodies):
+    """A parameters cell, then one cell per body: code, or markdown when it starts with "# md"."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("profile = None")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.cells = [params] + [nbformat.v4.new_markdown_cell(b[4:]) if b.startswith("# md")
+                           else nbformat.v4.new_code_cell(b) for b in bodies]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -54,7 +60,8 @@ def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monke
     executed = nbformat.read(out / "notebooks" / "01_second.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and 'profile = "smoke"' in injected[0].source
-    assert lines[0].startswith("[1/2] 00_first.ipynb") and "done in" in lines[1]
+    assert lines[0] == "[1/2] 00_first.ipynb (profile smoke, at most 600 s per cell) ..."
+    assert [line for line in lines if "done in" in line][0].startswith("[1/2] 00_first.ipynb done in")
     page = (out / "html" / "01_second.html").read_text()
     assert runs[1].html == out / "html" / "01_second.html"
     assert "<html" in page and "'second'" in page
@@ -103,8 +110,140 @@ def test_cli_exit_codes(notebooks, tmp_path, capsys):
     code = cli.main(["reproduce", "--profile", "smoke", "--notebooks-dir", str(notebooks),
                      "--output-dir", str(tmp_path / "f"), "--only", "01"])
     assert code == 1
-    assert "01_second.ipynb failed in cell" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "01_second.ipynb failed in cell 2 of 2 (code cell 2 of 2, In [3]) `1/0`: ZeroDivisionError" in err
+    assert "Traceback" not in err
     code = cli.main(["reproduce", "--notebooks-dir", str(notebooks), "--only", "9"])
     assert code == 2
+    code = cli.main(["reproduce", "--notebooks-dir", str(notebooks), "--cell-timeout", "-1"])
+    assert code == 2
+    assert "--cell-timeout=-1.0 s is outside the valid range" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "--profile", "huge"])
+
+
+def test_failure_names_the_cell_as_counted_in_the_source_notebook(tmp_path):
+    """papermill inserts a cell: the report counts the cells a person sees in the saved notebook."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_count.ipynb", "# md Title", "a = 1", "# md Now it fails",
+              "# the third code cell\nraise ValueError('third')", "b = 2")
+    with pytest.raises(NotebookFailed) as failure:
+        reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", log=lambda s: None)
+    where = "cell 5 of 6 (code cell 3 of 4, In [4]) `# the third code cell`"
+    assert failure.value.where == where
+    assert str(failure.value).startswith(f"00_count.ipynb failed in {where}: ValueError: third; ")
+    assert isinstance(failure.value, RrampaperError) and "\n" not in str(failure.value)
+    executed = nbformat.read(failure.value.output, as_version=4)   # In [4] is that cell there
+    assert [c.source for c in executed.cells if c.get("execution_count") == 4] == [
+        "# the third code cell\nraise ValueError('third')"]
+
+
+def test_a_cell_past_the_time_limit_fails_the_run_quickly(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_slow.ipynb", "x = 1", "import time\ntime.sleep(30)", "y = 2")
+    t0 = time.monotonic()
+    with pytest.raises(NotebookFailed) as failure:
+        reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", cell_timeout=2,
+                  log=lambda s: None)
+    assert time.monotonic() - t0 < 20
+    message = str(failure.value)
+    assert failure.value.ename == "CellTimeoutError"
+    assert "00_slow.ipynb failed in cell 3 of 4 (code cell 3 of 4, In [4]) `import time`" in message
+    assert "timed out" in message and "after 2 s" in message and "--cell-timeout" in message
+
+
+def test_sys_exit_that_skips_cells_is_a_failure(tmp_path):
+    """papermill itself accepts sys.exit(0) and silently skips the cells after it."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_exits.ipynb", "import sys\nsys.exit(0)", "x = 1", "y = 2")
+    with pytest.raises(NotebookFailed) as failure:
+        reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", log=lambda s: None)
+    assert str(failure.value).startswith(
+        "00_exits.ipynb failed in cell 2 of 4 (code cell 2 of 4, In [3]) `import sys`: SystemExit: "
+        "0: the notebook stopped here, and the 2 code cell(s) after it did not run; ")
+    assert not (tmp_path / "f" / "html").exists()
+
+
+def test_an_unreadable_notebook_is_named(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "00_cut.ipynb").write_text('{"cells": [')
+    with pytest.raises(NotebookFailed, match=r"^00_cut\.ipynb failed in reading it: NotJSONError: .*00_cut\.ipynb "
+                                             r"is not a readable notebook: Notebook does not appear to be JSON"):
+        reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", log=lambda s: None)
+
+
+def test_cell_timeout_is_checked_and_defaults_per_profile(tmp_path):
+    assert reproduce_module.CELL_TIMEOUT_S == {"smoke": 600, "quick": 3600, "paper": None}
+    assert reproduce_module._cell_timeout("auto", "paper") is None
+    assert reproduce_module._cell_timeout(0, "smoke") is None
+    assert reproduce_module._cell_timeout(2.5, "smoke") == 3
+    for bad in (-1, float("nan"), "10"):
+        with pytest.raises(ParameterError, match="cell_timeout"):
+            reproduce("smoke", notebooks_dir=tmp_path, cell_timeout=bad)
+
+
+def test_a_dead_kernel_is_reported_with_the_cell_and_the_exit_code(tmp_path, capfd):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_dies.ipynb", "x = 1", "import os\nos._exit(3)", "y = 2")
+    with pytest.raises(NotebookFailed) as failure:
+        reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", log=lambda s: None)
+    assert failure.value.ename == "DeadKernelError"
+    # In [4] when the kernel announced the cell before it died (a race)
+    assert re.match(r"00_dies\.ipynb failed in cell 3 of 4 \(code cell 3 of 4(, In \[4\])?\) `import os`: "
+                    r"DeadKernelError: the kernel died \(exit code 3\)", str(failure.value))
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert "Kernel died while waiting" not in captured.err  # nbclient's log line: reported above
+
+
+def test_status_lines_show_cells_and_training_runs(tmp_path, monkeypatch):
+    """Cells done of total after each code cell, and the kernel's progress events (train_grid's
+    runs) also while one long cell runs (every HEARTBEAT_S)."""
+    monkeypatch.setattr(reproduce_module, "HEARTBEAT_S", 0.5)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_runs.ipynb", "# md Training",
+              "import time\nfrom rrampaper._progress import report\n"
+              "report('runs', 1, 3)\nreport('runs', 2, 3)\ntime.sleep(2.5)\nreport('runs', 3, 3)",
+              "x = 1")
+    lines = []
+    reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", html=False, log=lines.append)
+    status = [line for line in lines if line.startswith("[1/1] 00_runs.ipynb: cells ")]
+    assert any(re.fullmatch(r"\[1/1\] 00_runs\.ipynb: cells 1/3, \d+:\d\d elapsed", line)
+               for line in status)   # after the parameters cell, before any event
+    assert any(line.startswith("[1/1] 00_runs.ipynb: cells 1/3, runs 2/3, ") for line in status)
+    assert any(line.startswith("[1/1] 00_runs.ipynb: cells 2/3, runs 3/3, ") for line in status)
+    assert status[-1].startswith("[1/1] 00_runs.ipynb: cells 3/3, runs 3/3, ")
+    assert "RRAMPAPER_PROGRESS_FILE" not in os.environ
+
+
+def test_report_appends_json_lines_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.delenv(_progress.PROGRESS_FILE_ENV, raising=False)
+    _progress.report("runs", 1, 2)   # no file, nothing happens
+    events = tmp_path / "events.jsonl"
+    monkeypatch.setenv(_progress.PROGRESS_FILE_ENV, str(events))
+    _progress.report("runs", 1, 2)
+    _progress.report("runs", 2, 2)
+    assert [json.loads(line) for line in events.read_text().splitlines()] == [
+        {"event": "runs", "done": 1, "total": 2}, {"event": "runs", "done": 2, "total": 2}]
+
+
+def test_kernel_noise_is_dropped_and_other_kernel_messages_are_kept(tmp_path, monkeypatch, capfd):
+    """Even where the kernel's sockets cannot be encrypted (so that ipykernel warns)."""
+    monkeypatch.setattr(reproduce_module, "_encryption", dict)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_quiet.ipynb",
+              "from ipykernel.kernelapp import IPKernelApp\n"
+              "IPKernelApp.instance().log.warning('a warning of the kernel itself')")
+    reproduce("smoke", notebooks_dir=folder, output_dir=tmp_path / "f", html=False,
+              log=lambda s: None)
+    captured = capfd.readouterr()
+    shown = captured.err + captured.out
+    assert "without encryption" not in shown and "KeyboardInterrupt caught" not in shown
+    assert "a warning of the kernel itself" in captured.err
