@@ -43,7 +43,12 @@ def check_range(
     --------
     >>> check_range("keep_ratio", 0.5, 0, 1, low_open=True)
     0.5
+
+    A string (``"0.5"``) or a bool is not a number here, even though ``float`` would convert it:
+    it would come back unchanged and fail later, far from where it was given.
     """
+    if isinstance(value, str | bytes | bool):
+        raise ParameterError(f"{name}={value!r} is not a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -78,3 +83,15 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
         listed = ", ".join(repr(c) for c in options)
         raise ParameterError(f"{name}={value!r} is not valid; choose one of {listed}")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is ``True`` or ``False``, else raise ``ValueError``.
+
+    A string such as ``"yes"`` or ``"False"`` is refused: it is always true in an ``if``.
+    """
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise ParameterError(f"{name}={value!r} must be True or False")

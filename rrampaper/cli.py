@@ -8,6 +8,10 @@ Examples
 ``rrampaper check-html``                  open figures/html/*.html headless; are the figures shown?
 ``rrampaper train fashion_mnist --profile paper --device cuda --wo-on-device``
                                           train (or load) runs for the notebooks, e.g. on a GPU
+
+Bad input (an option, a missing or corrupt file, an unwritable folder) is reported as one line,
+``rrampaper <command>: <message>``, with exit code 2; ``rrampaper --debug <command> ...`` shows
+the traceback instead. Exit code 1 means the command ran but something failed.
 """
 
 from __future__ import annotations
@@ -17,12 +21,19 @@ import sys
 from collections.abc import Sequence
 
 from rrampaper import __version__
+from rrampaper.errors import RrampaperError
 from rrampaper.profiles import DEFAULT_PROFILE, PROFILES
 
 
 def _reproduce(args: argparse.Namespace) -> int:
     from rrampaper.reproduce import NotebookFailed, reproduce
 
+    # bad options and missing folders reach main() (one line, exit 2); a notebook that fails
+    # (exception, time limit, dead kernel) is a run that failed: exit 1
+    if args.cell_timeout is not None:
+        from rrampaper._checks import check_range
+
+        check_range("--cell-timeout", args.cell_timeout, 0, float("inf"), unit="s")
     try:
         runs = reproduce(
             args.profile,
@@ -30,35 +41,64 @@ def _reproduce(args: argparse.Namespace) -> int:
             notebooks_dir=args.notebooks_dir,
             output_dir=args.output_dir,
             parameters={"retrain": True} if args.retrain else None,
+            cell_timeout="auto" if args.cell_timeout is None else args.cell_timeout,
         )
     except NotebookFailed as failure:
+        if getattr(args, "debug", False):
+            raise
         print(f"rrampaper reproduce: {failure}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, ValueError) as error:
-        print(f"rrampaper reproduce: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:  # reproduce() logged the notebook and cell; the kernel is shut down
+        if getattr(args, "debug", False):
+            raise
+        print("rrampaper reproduce: interrupted", file=sys.stderr)
+        return 130
     total = sum(run.seconds for run in runs)
     print(f"{len(runs)} notebook(s) executed in {total:.1f} s; outputs in {runs[0].output.parent.parent}")
     return 0
 
 
+def _check_train_options(args: argparse.Namespace) -> None:
+    """Check ``rrampaper train``'s options before anything runs; a bad one raises
+    :class:`~rrampaper.errors.ParameterError` naming the option as it is typed."""
+    from rrampaper._checks import check_choice, check_positive_int, check_range
+    from rrampaper.devices import TECHNOLOGIES
+    from rrampaper.errors import ParameterError
+    from rrampaper.train import MAX_LR
+
+    for seed in args.seeds or ():
+        check_positive_int("--seeds", seed, minimum=0)
+    if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+        raise ParameterError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed; give each once")
+    check_choice("--technology", args.technology, TECHNOLOGIES)
+    check_range("--keep-ratio", args.keep_ratio, 0.0, 1.0, low_open=True)
+    if args.epochs is not None:
+        check_positive_int("--epochs", args.epochs)
+    if args.n_train is not None:
+        check_positive_int("--n-train", args.n_train)
+    if args.lr is not None:
+        check_range("--lr", args.lr, 0.0, MAX_LR, low_open=True)
+    if args.weight_decay is not None:
+        check_range("--weight-decay", args.weight_decay, 0.0, 1.0)
+
+
 def _train(args: argparse.Namespace) -> int:
     from rrampaper import study
+    from rrampaper._io import ensure_writable
+    from rrampaper.paths import results_dir
     from rrampaper.train import Experiment, resolve_device
 
+    # every check before the first epoch: errors reach main(), which prints them on one line
+    _check_train_options(args)
+    device = resolve_device(args.device, name="--device")
     folder = args.results_dir
-    try:
-        base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
-                          keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
-                          lr=args.lr, weight_decay=args.weight_decay)
-        seeds = study.seeds_for(args.profile, args.seeds)
-        device = resolve_device(args.device)
-        experiments = {method: base.replace(method=method) for method in args.approach}
-        grid = study.train_grid(experiments, seeds, retrain=args.retrain, device=device,
-                                folder=folder)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"rrampaper train: {error}", file=sys.stderr)
-        return 2
+    ensure_writable(folder or results_dir(), "results folder")
+    base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
+                      keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
+                      lr=args.lr, weight_decay=args.weight_decay)
+    seeds = study.seeds_for(args.profile, args.seeds)
+    experiments = {method: base.replace(method=method) for method in args.approach}
+    grid = study.train_grid(experiments, seeds, retrain=args.retrain, device=device, folder=folder)
     table = study.summary(grid, ("test_selected",))
     table["selected epoch"] = [float(grid["selected_epoch"].sel(approach=a).mean()) for a in table.index]
     table["programming ops"] = [float(study.total_programming(grid).sel(approach=a).mean())
@@ -101,9 +141,13 @@ def _data_check(args: argparse.Namespace) -> int:
     results = check_all()
     for result in results:
         print(result)
-    # DRIVE is user-supplied (its licence forbids redistribution): absent is normal, corrupt is not
-    failed = [r for r in results if not r.ok and not (r.name == "drive" and r.status == "MISSING")]
-    return 1 if failed and args.strict else 0
+    # CORRUPT files and an INCOMPLETE configured DRIVE folder always fail; --strict also fails on
+    # MISSING data. An unconfigured DRIVE (MISSING) never fails: its licence forbids shipping it,
+    # and synthetic images stand in for it.
+    failing = ("CORRUPT", "INCOMPLETE") + (("MISSING",) if args.strict else ())
+    failed = [r for r in results
+              if r.status in failing and not (r.name == "drive" and r.status == "MISSING")]
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reproduce 'Pruning random resistive memory for optimizing analog AI'.",
     )
     parser.add_argument("--version", action="version", version=f"rrampaper {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of its one-line message")
     commands = parser.add_subparsers(dest="command", required=True)
 
     rep = commands.add_parser("reproduce", help="execute every notebook with papermill")
@@ -124,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output-dir", help="folder for figures (default <repo>/figures)")
     rep.add_argument("--retrain", action="store_true",
                      help="retrain instead of reusing stored results")
+    rep.add_argument("--cell-timeout", type=float, metavar="SECONDS",
+                     help="fail when one cell runs longer (default per profile: smoke 600, "
+                          "quick 3600, paper no limit; 0: no limit)")
     rep.set_defaults(handler=_reproduce)
 
     from rrampaper.methods import METHODS
@@ -147,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--n-train", type=int, help="override the profile's training-set size")
     tr.add_argument("--lr", type=float, help="override the profile's learning rate")
     tr.add_argument("--weight-decay", type=float, help="override the profile's weight decay")
-    tr.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
+    tr.add_argument("--device", default="auto",
+                    help="auto (CUDA if present), cpu, cuda, cuda:N or mps (checked before training)")
     tr.add_argument("--results-dir", help="results folder (default $RRAMPAPER_RESULTS_DIR or <repo>/results)")
     tr.add_argument("--wo-on-device", action="store_true",
                     help="also program the software_WO models onto the device (one-shot, write-verify)")
@@ -160,17 +210,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser("data", help="datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
-    check = data_commands.add_parser("check", help="verify every dataset that can be found")
+    check = data_commands.add_parser(
+        "check", help="verify every dataset that can be found",
+        description="One line per dataset: OK, MISSING, INCOMPLETE or CORRUPT, naming missing and "
+                    "corrupt files. Exits 1 when a file is CORRUPT or user-supplied data is "
+                    "INCOMPLETE (a configured DRIVE folder, i.e. RRAMPAPER_DRIVE_DIR set or "
+                    "<data>/drive/DRIVE present, lacking files). An unconfigured DRIVE is never "
+                    "an error: synthetic fundus images stand in for it.")
     check.add_argument("--strict", action="store_true",
-                       help="exit 1 when a dataset is corrupt or missing (an absent DRIVE is not an error)")
+                       help="also exit 1 when a dataset is MISSING, even one that would be "
+                            "downloaded on first use (an unconfigured DRIVE is still not an error)")
     check.set_defaults(handler=_data_check)
     return parser
 
 
+#: Errors :func:`main` prints as one line (exit code 2) instead of a traceback: the package's own
+#: (:class:`~rrampaper.errors.RrampaperError`) and the standard types its checks raise with a
+#: message for the user.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    RrampaperError, ValueError, FileNotFoundError, PermissionError,
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``rrampaper`` console script."""
+    """Entry point of the ``rrampaper`` console script.
+
+    Exit codes: 0 success; 1 the command ran but something failed (a notebook, a page, a
+    dataset check); 2 bad input (an option, a missing or unreadable file, an unwritable folder),
+    reported as ``rrampaper <command>: <message>`` on one line of stderr. ``--debug`` shows
+    the traceback instead.
+    """
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        command = " ".join(part for part in (args.command, getattr(args, "data_command", None))
+                           if part)
+        message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        if not isinstance(error, RrampaperError):
+            message = f"{message or type(error).__name__} (rrampaper --debug {command} ... shows where)"
+        print(f"rrampaper {command}: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def test_train_stores_runs_that_a_second_call_loads(tmp_path, capsys):
 
 def test_train_rejects_bad_values_with_their_name(tmp_path, capsys):
     assert cli.main(["train", "fashion_mnist", "--keep-ratio", "1.5", "--results-dir", str(tmp_path)]) == 2
-    assert re.search(r"keep_ratio=1.5 is outside the valid range \(0, 1\]", capsys.readouterr().err)
+    assert re.search(r"--keep-ratio=1.5 is outside the valid range \(0, 1\]", capsys.readouterr().err)
     with pytest.raises(SystemExit):
         cli.main(["train", "mnist"])
     assert "invalid choice: 'mnist'" in capsys.readouterr().err

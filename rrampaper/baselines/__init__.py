@@ -3,7 +3,7 @@
 The paper (Li, Wang et al., Nature Communications 2026) compares pruning a random resistive-memory
 network, whose weights are never written, with training the weights and writing them into analog
 memory, which pays programming noise, read noise and many programming operations. Its baseline
-code is not public (paper-facts §4.3), so this package states every assumption as a parameter,
+code is not public (docs/paper.md#weight-optimization-baseline), so this package states every assumption as a parameter,
 and the noise levels default to the device model's (:mod:`rrampaper.devices.technologies`).
 
 - :func:`program_model` (:mod:`.transfer`): ex situ. Deep-copies a trained model, maps each weight

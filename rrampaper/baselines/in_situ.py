@@ -1,7 +1,7 @@
 """Weight optimization, in situ: train the weights on the device under a write budget.
 
-The comparison the paper draws is with weight optimization on the same analog memory (paper-facts
-§4.3, §9.1: its baseline code and settings are NOT FOUND), so the model of in-situ training is
+The comparison the paper draws is with weight optimization on the same analog memory (docs/paper.md#weight-optimization-baseline:
+its baseline code and settings are not public), so the model of in-situ training is
 this project's, built from published schemes and stated here with every threshold a parameter.
 
 **Model: mixed-precision in-situ training.**
@@ -72,6 +72,7 @@ from rrampaper.baselines.transfer import (
     DEFAULT_TOLERANCE,
     IN_SITU_STREAM,
     ProgrammingReport,
+    check_finite_weights,
     check_write_verify,
     program_tensor,
 )
@@ -215,6 +216,7 @@ class InSituWO:
         targets = programmable_weights(model, self.exclude)
         if not targets:
             raise ValueError("model has no nn.Linear, nn.Conv or nn.RNN weight to program")
+        check_finite_weights(targets)
         tech = self.technology
         span = tech.g_max_s - tech.g_min_s
         prepared = []

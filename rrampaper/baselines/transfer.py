@@ -1,7 +1,7 @@
 """Weight optimization, ex situ: train in software, then program the weights into the device.
 
-This is the conventional route the paper compares topology optimization with (paper-facts
-§4.3: the paper's own baseline code is not public, so every choice here is a named parameter):
+This is the conventional route the paper compares topology optimization with (docs/paper.md#weight-optimization-baseline:
+the paper's own baseline code is not public, so every choice here is a named parameter):
 
 1. map each weight tensor to differential conductance pairs (:func:`weight_scale_s`,
    ``weight_scale="per_layer"``: ``max |W|`` uses the full range ``g_max - g_min``);
@@ -53,6 +53,7 @@ from rrampaper.devices._random import PROGRAM_STREAM, generator
 from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, ProgramResult, program_weights
 from rrampaper.devices.technologies import Technology, technology
+from rrampaper.errors import ParameterError
 from rrampaper.reads import READ_POLICIES
 
 #: Stream tags of the baselines' random numbers (first key after the seed).
@@ -323,6 +324,7 @@ def program_model(
     targets = programmable_weights(programmed, exclude)
     if not targets:
         raise ValueError("model has no nn.Linear, nn.Conv or nn.RNN weight to program")
+    check_finite_weights(targets)
     span = tech.g_max_s - tech.g_min_s
     layers: dict[str, LayerProgramming] = {}
     for index, (name, module, attribute) in enumerate(targets):
@@ -360,6 +362,20 @@ def program_model(
         layers=layers,
     )
     return programmed, report
+
+
+def check_finite_weights(targets: Iterable[tuple[str, nn.Module, str]]) -> None:
+    """Refuse a model whose weights to program hold NaN or inf (a diverged or corrupt model):
+    their scale and every conductance would be NaN. Raises
+    :class:`~rrampaper.errors.ParameterError` naming the layer and the count."""
+    for name, module, attribute in targets:
+        weight = getattr(module, attribute).detach()
+        n_bad = int((~torch.isfinite(weight)).sum())
+        if n_bad:
+            raise ParameterError(
+                f"the model's weight {name!r} has {n_bad} of {weight.numel()} values that are "
+                "not finite (NaN or inf); only finite weights can be programmed (retrain the model)"
+            )
 
 
 def _technology(tech: Technology | str) -> Technology:

@@ -24,8 +24,13 @@ import torch
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.devices._random import as_generator
 from rrampaper.devices.technologies import Technology, technology
+from rrampaper.errors import ParameterError
 
 METHODS = ("one_shot", "write_verify")
+
+#: A target or weight may exceed the programmable range by this fraction of the range (floating
+#: point rounding of a scaled weight); it is clipped. Anything further out is refused.
+RANGE_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,10 @@ def program_conductances(
     Parameters
     ----------
     target_s:
-        Target conductances in siemens; clipped to the technology's range
-        ``[g_min_s, g_max_s]``.
+        Target conductances in siemens, inside the technology's programmable range
+        ``[g_min_s, g_max_s]``; NaN, infinite or out-of-range targets raise
+        :class:`~rrampaper.errors.ParameterError` (only a rounding excess of at most
+        :data:`RANGE_RTOL` of the range is clipped).
     tech:
         A :class:`Technology` or preset name.
     method:
@@ -89,7 +96,7 @@ def program_conductances(
     check_range("atol_s", atol_s, 0.0, 1.0, unit="S")
     max_pulses = check_positive_int("max_pulses", max_pulses)
     gen = as_generator(seed)
-    target = torch.as_tensor(target_s, dtype=torch.float64).clamp(tech.g_min_s, tech.g_max_s)
+    target = check_targets(torch.as_tensor(target_s, dtype=torch.float64), tech)
     sigma_prog = tech.programming_sigma(target)
 
     def attempt(mask: torch.Tensor) -> torch.Tensor:
@@ -122,6 +129,28 @@ def program_conductances(
         pulses[todo] += 1
         ok[todo] = verify(todo)
     return ProgramResult(g, pulses, ok)
+
+
+def _count_bad(name: str, values: torch.Tensor, bad: torch.Tensor, what: str, valid: str) -> None:
+    n_bad = int(bad.sum())
+    if n_bad:
+        first = float(values[bad].reshape(-1)[0])
+        raise ParameterError(
+            f"{name} has {n_bad} of {values.numel()} values {what} (e.g. {first:.4g}); "
+            f"the valid range is {valid}"
+        )
+
+
+def check_targets(target_s: torch.Tensor, tech: Technology) -> torch.Tensor:
+    """``target_s`` (float64) clipped by at most a rounding excess to ``[g_min_s, g_max_s]``;
+    NaN, infinite or out-of-range targets raise :class:`~rrampaper.errors.ParameterError`
+    naming how many there are and the technology's range."""
+    valid = f"[{tech.g_min_s:.4g}, {tech.g_max_s:.4g}] S of technology {tech.name!r}"
+    _count_bad("target_s", target_s, ~torch.isfinite(target_s), "not finite (NaN or inf)", valid)
+    slack = RANGE_RTOL * (tech.g_max_s - tech.g_min_s)
+    outside = (target_s < tech.g_min_s - slack) | (target_s > tech.g_max_s + slack)
+    _count_bad("target_s", target_s, outside, "outside the programmable range", valid)
+    return target_s.clamp(tech.g_min_s, tech.g_max_s)
 
 
 IDLE_MODES = ("reset", "program")
@@ -181,9 +210,11 @@ def program_weights(
     check_choice("idle", idle, IDLE_MODES)
     w = torch.as_tensor(weights_s, dtype=torch.float64)
     span = tech.g_max_s - tech.g_min_s
+    _count_bad("weights_s", w, ~torch.isfinite(w), "not finite (NaN or inf)",
+               f"[-{span:.3g}, {span:.3g}] S of technology {tech.name!r}")
     biggest = float(w.abs().max()) if w.numel() else 0.0
-    if biggest > span * (1 + 1e-9):
-        raise ValueError(
+    if biggest > span * (1 + RANGE_RTOL):
+        raise ParameterError(
             f"weights_s has |w| up to {biggest:.3g} S, outside the valid range [0, {span:.3g}] S "
             f"of technology {tech.name!r}; rescale the weights first"
         )
