@@ -28,6 +28,7 @@ check-html: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rrampaper tests benchmarks notebooks
+	$(BIN)/lint-imports
 
 test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest

@@ -7,9 +7,9 @@ Sub-packages and modules, in the order data flows through them:
 - :mod:`rrampaper.data`: datasets (pooch registry with SHA-256, ``RRAMPAPER_DATA_DIR``).
 - :mod:`rrampaper.devices`: filament model of electroforming, crossbars of differential pairs,
   measured chip data, technology presets.
-- :mod:`rrampaper.topology`, :mod:`rrampaper.quant`, :mod:`rrampaper.models`: prunable layers
+- :mod:`rrampaper.topology`, :mod:`rrampaper.models.quant`, :mod:`rrampaper.models`: prunable layers
   (edge pruning / topology optimization), activation quantizers, the paper's networks.
-- :mod:`rrampaper.plotting`, :mod:`rrampaper.profiles`, :mod:`rrampaper.paths`: figures,
+- :mod:`rrampaper.analysis.plotting`, :mod:`rrampaper.profiles`, :mod:`rrampaper.paths`: figures,
   run sizes and folders shared by every notebook.
 """
 

@@ -11,6 +11,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from rrampaper.errors import ParameterError
 
 
@@ -90,7 +92,6 @@ def check_bool(name: str, value: Any) -> bool:
 
     A string such as ``"yes"`` or ``"False"`` is refused: it is always true in an ``if``.
     """
-    import numpy as np
 
     if isinstance(value, bool | np.bool_):
         return bool(value)

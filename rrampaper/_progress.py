@@ -15,7 +15,7 @@ False
 
 The bars stay off there, but ``rrampaper reproduce`` still shows how far a notebook is: it sets
 ``RRAMPAPER_PROGRESS_FILE`` for the kernel, and :func:`report` (called e.g. by
-:func:`rrampaper.study.train_grid` after each run) appends one line per event to that file,
+:func:`rrampaper.experiments.study.train_grid` after each run) appends one line per event to that file,
 which the command turns into its status line. Without the variable :func:`report` does nothing.
 """
 
@@ -43,7 +43,7 @@ def import_tqdm_auto_quietly() -> None:
     widget bars). Called when ``rrampaper`` is imported, before anything imports pooch.
     """
     with warnings.catch_warnings():
-        from tqdm import TqdmWarning
+        from tqdm import TqdmWarning  # deferred on purpose: imported inside the warning filter
 
         warnings.simplefilter("ignore", TqdmWarning)
         import tqdm.auto  # noqa: F401
@@ -58,15 +58,15 @@ def progress_bar(iterable: Iterable | None = None, *, enabled: bool = True, **kw
     """A ``tqdm`` bar (a notebook widget where ipywidgets is installed, else text) or, when
     disabled, a silent ``tqdm`` object with the same methods (``set_postfix``, ``close``)."""
     if not progress_enabled(enabled):
-        from tqdm.std import tqdm
+        from tqdm.std import tqdm  # deferred on purpose: imported inside the warning filter
 
         return tqdm(iterable, disable=True, **kwargs)
     with warnings.catch_warnings():
         # without ipywidgets tqdm.auto falls back to text bars and warns; the text bars are fine
-        from tqdm import TqdmWarning
+        from tqdm import TqdmWarning  # deferred on purpose: imported inside the warning filter
 
         warnings.simplefilter("ignore", TqdmWarning)
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # deferred on purpose: imported inside the warning filter
     return tqdm(iterable, **kwargs)
 
 

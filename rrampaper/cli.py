@@ -21,17 +21,26 @@ import sys
 from collections.abc import Sequence
 
 from rrampaper import __version__
-from rrampaper.errors import RrampaperError
+from rrampaper._checks import check_choice, check_positive_int, check_range
+from rrampaper._io import ensure_writable
+from rrampaper.data import check_all
+from rrampaper.devices import TECHNOLOGIES
+from rrampaper.errors import ParameterError, RrampaperError
+from rrampaper.experiments import study
+from rrampaper.experiments.approaches import METHODS
+from rrampaper.experiments.html_check import check_folder
+from rrampaper.experiments.reproduce import NotebookFailed, reproduce
+from rrampaper.experiments.train import MAX_LR, Experiment, resolve_device
+from rrampaper.paths import figures_dir, results_dir
 from rrampaper.profiles import DEFAULT_PROFILE, PROFILES
+from rrampaper.tasks import TASKS
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from rrampaper.reproduce import NotebookFailed, reproduce
 
     # bad options and missing folders reach main() (one line, exit 2); a notebook that fails
     # (exception, time limit, dead kernel) is a run that failed: exit 1
     if args.cell_timeout is not None:
-        from rrampaper._checks import check_range
 
         check_range("--cell-timeout", args.cell_timeout, 0, float("inf"), unit="s")
     try:
@@ -61,10 +70,6 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _check_train_options(args: argparse.Namespace) -> None:
     """Check ``rrampaper train``'s options before anything runs; a bad one raises
     :class:`~rrampaper.errors.ParameterError` naming the option as it is typed."""
-    from rrampaper._checks import check_choice, check_positive_int, check_range
-    from rrampaper.devices import TECHNOLOGIES
-    from rrampaper.errors import ParameterError
-    from rrampaper.train import MAX_LR
 
     for seed in args.seeds or ():
         check_positive_int("--seeds", seed, minimum=0)
@@ -83,10 +88,6 @@ def _check_train_options(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from rrampaper import study
-    from rrampaper._io import ensure_writable
-    from rrampaper.paths import results_dir
-    from rrampaper.train import Experiment, resolve_device
 
     # every check before the first epoch: errors reach main(), which prints them on one line
     _check_train_options(args)
@@ -119,8 +120,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _check_html(args: argparse.Namespace) -> int:
-    from rrampaper.html_check import check_folder
-    from rrampaper.paths import figures_dir
 
     folder = args.folder or figures_dir() / "html"
     try:
@@ -136,7 +135,6 @@ def _check_html(args: argparse.Namespace) -> int:
 
 
 def _data_check(args: argparse.Namespace) -> int:
-    from rrampaper.data import check_all
 
     results = check_all()
     for result in results:
@@ -175,8 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
                           "quick 3600, paper no limit; 0: no limit)")
     rep.set_defaults(handler=_reproduce)
 
-    from rrampaper.methods import METHODS
-    from rrampaper.tasks import TASKS
 
     tr = commands.add_parser(
         "train", help="train (or load) the runs a notebook uses, e.g. the paper profile on a GPU",

@@ -30,8 +30,14 @@ from collections.abc import Callable
 from typing import Any
 
 from rrampaper._checks import check_bool, check_choice, check_positive_int, check_range
+from rrampaper._io import ensure_writable
+from rrampaper.analysis import energy
+from rrampaper.analysis.energy import ENERGY_TASKS
+from rrampaper.devices.technologies import TECHNOLOGIES, Technology
 from rrampaper.errors import ParameterError
+from rrampaper.paths import figures_dir
 from rrampaper.profiles import resolve_profile
+from rrampaper.tasks import TASKS
 
 #: How papermill is given a list (``-p`` passes text or a number).
 _LIST_HINT = " (with papermill: -y '{name}: {example}')"
@@ -90,7 +96,6 @@ def _seeds(name: str, value: Any) -> Any:
 
 
 def _technology(name: str, value: Any) -> Any:
-    from rrampaper.devices.technologies import TECHNOLOGIES, Technology
 
     if isinstance(value, Technology):
         return value
@@ -98,13 +103,11 @@ def _technology(name: str, value: Any) -> Any:
 
 
 def _task(name: str, value: Any) -> str:
-    from rrampaper.tasks import TASKS
 
     return check_choice(name, value, TASKS)
 
 
 def _energy_task(name: str, value: Any) -> str:
-    from rrampaper.energy import ENERGY_TASKS
 
     return check_choice(name, value, ENERGY_TASKS)
 
@@ -148,7 +151,6 @@ def _widths(name: str, value: Any) -> Any:
 
 def _energy_options(attribute: str) -> Callable[[], tuple[str, ...]]:
     def options() -> tuple[str, ...]:
-        from rrampaper import energy
 
         return getattr(energy, attribute)
 
@@ -220,8 +222,6 @@ def check_notebook_parameters(*, profile: str | None = None, figures: bool = Tru
     if problems:
         raise ParameterError("; ".join(problems))
     if figures:
-        from rrampaper._io import ensure_writable
-        from rrampaper.paths import figures_dir
 
         ensure_writable(figures_dir(), "figures folder")
     return resolved

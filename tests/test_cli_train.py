@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from rrampaper import cli, train
+from rrampaper import cli
 from rrampaper.data import DatasetMissingError
+from rrampaper.experiments import train
 
 
 @pytest.fixture(scope="module", autouse=True)

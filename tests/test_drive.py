@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from rrampaper import segmentation as seg
 from rrampaper.data import synthetic_fundus
 from rrampaper.models.unet import UNET_BLOCK_WEIGHTS, UNET_WEIGHTS, UNet
+from rrampaper.tasks.drive import segmentation as seg
 from rrampaper.topology import make_prunable
 
 
@@ -183,8 +183,8 @@ def synthetic_env(monkeypatch, tmp_path):
 
 def test_unconfigured_drive_uses_synthetic_images_says_so_and_records_it(synthetic_env, monkeypatch,
                                                                           capsys):
+    from rrampaper.experiments.train import Experiment, run_config
     from rrampaper.tasks import drive
-    from rrampaper.train import Experiment, run_config
 
     monkeypatch.setattr(drive, "_announced", False)
     assert not drive.uses_drive() and drive.data_label() == "synthetic vessels (DRIVE not configured)"
@@ -199,8 +199,8 @@ def test_configured_but_incomplete_drive_is_an_error_never_synthetic(synthetic_e
                                                                      capsys):
     from rrampaper.data.drive import required_files
     from rrampaper.errors import DataError
+    from rrampaper.experiments.train import Experiment, run_config
     from rrampaper.tasks import drive
-    from rrampaper.train import Experiment, run_config
 
     task = drive.DriveTask()
     exp = Experiment(task="drive", profile="smoke")
@@ -235,7 +235,7 @@ def test_task_splits_on_synthetic_images(synthetic_env):
     task = drive.DriveTask()
     assert not drive.uses_drive() and "synthetic" in drive.data_label()
     # runs on synthetic images are stored under their own key, never reused as DRIVE runs
-    from rrampaper.train import Experiment, run_config
+    from rrampaper.experiments.train import Experiment, run_config
 
     assert run_config(Experiment(task="drive", profile="smoke"))["data"].startswith("synthetic;")
     hyper = task.hyper("smoke")
@@ -260,8 +260,8 @@ def test_task_splits_on_synthetic_images(synthetic_env):
 
 
 def test_smoke_training_beats_the_vessel_prevalence(synthetic_env):
+    from rrampaper.experiments.train import Experiment, run
     from rrampaper.tasks import drive
-    from rrampaper.train import Experiment, run
 
     torch.manual_seed(0)
     folder = synthetic_env / "results"

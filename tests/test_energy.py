@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from rrampaper import energy
-from rrampaper.energy import Workload, compare, constants, count_operations
+from rrampaper.analysis import energy
+from rrampaper.analysis.energy import Workload, compare, constants, count_operations
 
 #: Round constants for hand calculations.
 HAND = {"read_voltage_v": 0.2, "g_formed_s": 100e-6, "g_off_s": 1e-6, "read_time_s": 1e-7,

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from rrampaper import cli
-from rrampaper.html_check import PageCheck, check_page, find_browser, parse_report
+from rrampaper.experiments.html_check import PageCheck, check_page, find_browser, parse_report
 
 
 def test_report_parsing_and_verdicts(tmp_path):

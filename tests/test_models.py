@@ -17,7 +17,7 @@ from rrampaper.models import (
     SpokenDigitCRNN,
     weight_count,
 )
-from rrampaper.quant import ActivationQuantizer
+from rrampaper.models.quant import ActivationQuantizer
 from rrampaper.topology import PrunableRNN, make_prunable, masked_weights
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-import rrampaper.quant as quant
-from rrampaper.quant import ActivationQuantizer, check_bits, fake_quantize
+from rrampaper.models import quant
+from rrampaper.models.quant import ActivationQuantizer, check_bits, fake_quantize
 
 
 @pytest.mark.parametrize("bits", [0, 17, -1, 2.5, True, "4"])

@@ -9,9 +9,9 @@ import nbformat
 import pytest
 
 from rrampaper import _progress, cli
-from rrampaper import reproduce as reproduce_module
 from rrampaper.errors import ParameterError, RrampaperError
-from rrampaper.reproduce import NotebookFailed, list_notebooks, reproduce
+from rrampaper.experiments import reproduce as reproduce_module
+from rrampaper.experiments.reproduce import NotebookFailed, list_notebooks, reproduce
 
 
 def _notebook(path, *bodies):
@@ -88,7 +88,7 @@ def test_executed_notebooks_and_pages_embed_their_figures(tmp_path, monkeypatch)
     assert streams == []  # no progress-bar lines (and no tqdm warning) in the page
     assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', runs[0].html.read_text())) == 1
     assert os.environ["MPLBACKEND"] == "Agg"  # the caller's setting is restored
-    from rrampaper.html_check import check_page, find_browser
+    from rrampaper.experiments.html_check import check_page, find_browser
 
     if find_browser() is not None:  # the page opens and the browser decodes the figure
         check = check_page(runs[0].html)

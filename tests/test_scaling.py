@@ -14,6 +14,7 @@ import xarray as xr
 from PIL import Image
 from torch import nn
 
+from rrampaper.analysis.scaling import macros_needed, measure_scaling
 from rrampaper.data.errors import DatasetMissingError
 from rrampaper.data.imagenet import (
     ENV_VAR,
@@ -35,7 +36,6 @@ from rrampaper.models.resnet import (
     resnet50,
     resnet_family,
 )
-from rrampaper.scaling import macros_needed, measure_scaling
 from rrampaper.tasks.imagenet100 import (
     ImageNet100StandInTask,
     ImageNet100Task,

@@ -14,15 +14,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rrampaper import features
+from rrampaper.analysis.spoken_digit_figures import confusion_matrix
 from rrampaper.data import DatasetMissingError, FSDDRecordings, load_spoken_features
-from rrampaper.features import FeatureParams, content_frames, extract, fsdd_features
-from rrampaper.quant import fake_quantize
-from rrampaper.spoken_plots import confusion_matrix
+from rrampaper.experiments.train import Experiment, make_method, run
+from rrampaper.models.quant import fake_quantize
 from rrampaper.tasks import get_task
-from rrampaper.tasks.spoken_digit import SpokenDigitFSDDTask, SpokenDigitTask
+from rrampaper.tasks.spoken_digit import SpokenDigitFSDDTask, SpokenDigitTask, features
+from rrampaper.tasks.spoken_digit.features import (
+    FeatureParams,
+    content_frames,
+    extract,
+    fsdd_features,
+)
 from rrampaper.topology import masked_weights, programming_counts
-from rrampaper.train import Experiment, make_method, run
 
 RATE = 8000
 
@@ -95,7 +99,7 @@ def test_fsdd_features_are_cached_by_parameters_and_reused(tmp_path, monkeypatch
         waveforms=waves, labels=np.array([1, 2, 1, 2]), speakers=np.array(["a", "b", "a", "b"]),
         takes=np.array([0, 7, 12, 3]), names=("1_a_0.wav", "2_b_7.wav", "1_a_12.wav", "2_b_3.wav"))
     calls = []
-    monkeypatch.setattr("rrampaper.data.load_fsdd", lambda split="all": calls.append(split) or fake)
+    monkeypatch.setattr("rrampaper.tasks.spoken_digit.features.load_fsdd", lambda split="all": calls.append(split) or fake)
     computed = fsdd_features(folder=tmp_path)
     path = features.cache_path(folder=tmp_path)
     assert path.is_file() and path.parent == tmp_path / "features" and calls == ["all"]

@@ -25,13 +25,14 @@ import pytest
 import torch
 import xarray as xr
 
-from rrampaper import features, results, train
 from rrampaper._io import ensure_writable
 from rrampaper.data import FSDDRecordings
 from rrampaper.errors import DivergedError, ParameterError, StoredFileError, UnwritableError
+from rrampaper.experiments import store, train
+from rrampaper.experiments.train import Experiment, run
 from rrampaper.tasks import Splits
 from rrampaper.tasks.fashion_mnist import HYPER, FashionMNISTTask
-from rrampaper.train import Experiment, run
+from rrampaper.tasks.spoken_digit import features
 
 EXP = Experiment(task="fashion_mnist", method="hardware_TO", profile="smoke", epochs=2, n_train=64)
 
@@ -212,7 +213,7 @@ def test_a_corrupt_result_is_reported_with_its_fix(tmp_path, tiny, damage):
 def test_a_result_that_is_not_this_runs_record_is_refused(tmp_path, tiny, foreign):
     run(EXP, folder=tmp_path, progress=False, splits=tiny)
     path = train.result_path(EXP, tmp_path)
-    stored = results.load_path(path)
+    stored = store.load_path(path)
     if foreign == "another program":
         xr.Dataset({"accuracy": ("epoch", np.array([0.9, 0.95]))}).to_netcdf(path, engine="h5netcdf")
         expected = "'config' attribute"
@@ -266,7 +267,7 @@ def _fake_fsdd(monkeypatch) -> FSDDRecordings:
     fake = FSDDRecordings(waveforms=waves, labels=np.array([1, 2, 1]),
                           speakers=np.array(["a", "b", "a"]), takes=np.array([0, 7, 12]),
                           names=("1_a_0.wav", "2_b_7.wav", "1_a_12.wav"))
-    monkeypatch.setattr("rrampaper.data.load_fsdd", lambda split="all": fake)
+    monkeypatch.setattr("rrampaper.tasks.spoken_digit.features.load_fsdd", lambda split="all": fake)
     return fake
 
 
@@ -309,7 +310,7 @@ def test_the_feature_cache_follows_the_results_folder_of_the_run(tmp_path, monke
         folders.append(folder)
         raise Stop
 
-    monkeypatch.setattr(features, "fsdd_features", records_the_folder)
+    monkeypatch.setattr("rrampaper.tasks.spoken_digit.fsdd_features", records_the_folder)
     exp = Experiment(task="spoken_digit_fsdd", method="software_WO", profile="smoke")
     with pytest.raises(Stop):
         run(exp, folder=tmp_path, progress=False)

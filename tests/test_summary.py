@@ -2,7 +2,13 @@
 
 import pytest
 
-from rrampaper.summary import Headline, load_headlines, save_headline, summary_table, write_markdown
+from rrampaper.analysis.summary import (
+    Headline,
+    load_headlines,
+    save_headline,
+    summary_table,
+    write_markdown,
+)
 
 
 def test_headlines_round_trip_and_table(tmp_path):
@@ -44,7 +50,7 @@ def test_headline_rejects_unknown_claims():
 
 
 def test_missing_claims_counts_identical_values_across_versions():
-    from rrampaper.summary import missing_claims
+    from rrampaper.analysis.summary import missing_claims
 
     fashion = Headline("fashion_mnist.accuracy_gain", "x", "quick", [0], 1.0, 0.0)
     energy = Headline("energy.fashion_mnist", "x", "quick", [0], 80.0, 0.0)

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from gaussian_chip import GaussianChip
 from torch import nn
 
-import rrampaper.topology as topology
-from rrampaper.quant import ActivationQuantizer
+from rrampaper import topology
+from rrampaper.models.quant import ActivationQuantizer
 from rrampaper.topology import (
     LimitSizeSchedule,
     MaskedWeight,

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from rrampaper import train
 from rrampaper.data import DatasetMissingError
-from rrampaper.study import summary, total_programming, train_grid
-from rrampaper.train import Experiment, run
+from rrampaper.experiments import train
+from rrampaper.experiments.study import summary, total_programming, train_grid
+from rrampaper.experiments.train import Experiment, run
 
 TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}
 
@@ -126,8 +126,8 @@ def test_grid_stacks_methods_and_seeds(tmp_path, splits):
 
 
 def test_paired_gain_and_equal_budget(tmp_path, splits):
-    from rrampaper.compare_plots import gain
-    from rrampaper.study import equal_budget_insitu
+    from rrampaper.analysis.comparison import gain
+    from rrampaper.experiments.study import equal_budget_insitu
 
     mean, sd = gain(np.array([0.80, 0.82, 0.84]), np.array([0.70, 0.71, 0.75]))
     assert mean == pytest.approx(10.0)

@@ -13,8 +13,8 @@ from torch import nn
 from rrampaper.baselines import InSituWO, program_model
 from rrampaper.devices import program_conductances, program_weights, technology
 from rrampaper.errors import ParameterError, UnwritableError
+from rrampaper.experiments.train import Experiment, resolve_device
 from rrampaper.notebook_params import CHECKS, check_notebook_parameters
-from rrampaper.train import Experiment, resolve_device
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -49,7 +49,7 @@ from torch.nn.utils import parametrize
 
 from rrampaper._checks import check_choice, check_positive_int
 from rrampaper.devices._random import READ_STREAM, generator
-from rrampaper.reads import ReadSequence, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
+from rrampaper.topology.reads import ReadSequence, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
 
 WEIGHT_SCALES: tuple[str, ...] = ("per_layer", "per_channel")
 """Ways to map weights to conductances; see :func:`weight_scale_s`."""

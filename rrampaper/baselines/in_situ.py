@@ -80,7 +80,7 @@ from rrampaper.devices._random import PROGRAM_STREAM, generator
 from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, program_conductances
 from rrampaper.devices.technologies import Technology, technology
-from rrampaper.reads import READ_POLICIES
+from rrampaper.topology.reads import READ_POLICIES
 
 
 class InSituWeight(DeviceWeight):

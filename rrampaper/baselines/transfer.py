@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import torch
 from torch import Tensor, nn
 
@@ -54,7 +55,7 @@ from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, ProgramResult, program_weights
 from rrampaper.devices.technologies import Technology, technology
 from rrampaper.errors import ParameterError
-from rrampaper.reads import READ_POLICIES
+from rrampaper.topology.reads import READ_POLICIES
 
 #: Stream tags of the baselines' random numbers (first key after the seed).
 TRANSFER_STREAM = 11
@@ -148,7 +149,6 @@ class ProgrammingReport:
 
     def table(self):
         """One row per tensor as a :class:`pandas.DataFrame`."""
-        import pandas as pd
 
         rows = {
             name: {

@@ -163,7 +163,8 @@ def _source(dataset: str) -> Source:
 
 def _download(relpath: str, path: Path) -> None:
     """Download one file with pooch into a temporary file, verify it, then rename it into place."""
-    import requests  # pooch's own dependency; imported late, as pooch does
+    # deferred: requests is pooch's dependency and only a download needs it
+    import requests
 
     url = source_of(relpath).url(relpath)
     expected = registry()[relpath]

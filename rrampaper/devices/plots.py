@@ -1,8 +1,8 @@
 """The device figures of ``notebooks/01_device_statistics.ipynb``, one function per figure.
 
 Each function takes computed numbers (no sampling happens here), draws one figure in the
-package style (:func:`rrampaper.plotting.use_style`) and returns it; the notebook saves it with
-:func:`rrampaper.plotting.save_figure`. Conductances are shown in microsiemens, radii in nm.
+package style (:func:`rrampaper.analysis.plotting.use_style`) and returns it; the notebook saves it with
+:func:`rrampaper.analysis.plotting.save_figure`. Conductances are shown in microsiemens, radii in nm.
 """
 
 from __future__ import annotations

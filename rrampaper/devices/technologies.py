@@ -38,6 +38,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import pandas as pd
 import torch
 
 from rrampaper._checks import check_choice, check_positive_int
@@ -593,7 +594,6 @@ def technology(name: str | Technology, **params: Any) -> Technology:
 def sources_table(names: tuple[str, ...] | list[str] | None = None):
     """One row per technology preset: its label and where each of its statistics comes from
     (device-to-device spread, read noise, programming noise, drift), as a ``pandas.DataFrame``."""
-    import pandas as pd
 
     rows = {}
     for name in names or TECHNOLOGIES:

@@ -8,7 +8,7 @@
 
 Every model is dense and trainable as built (the weight-optimization baseline); topology
 optimization converts it with :func:`rrampaper.topology.make_prunable`. Activations are
-quantized by :class:`rrampaper.quant.ActivationQuantizer` (``activation_bits=None``: ideal).
+quantized by :class:`rrampaper.models.quant.ActivationQuantizer` (``activation_bits=None``: ideal).
 """
 
 from torch import nn

@@ -15,7 +15,7 @@
 Weights 384 + 12,288 + 4,096 + 16,384 + 32,768 + 2,560 = 68,480. The ReLU after the second BN
 is the hardware script's (the software script has none: ``relu_after_conv2=False``); the
 software script's non-uniform quantile quantizer is not reproduced: every quantizer here is the
-uniform one of the hardware script (:mod:`rrampaper.quant`), after-ReLU grid for ReLU outputs
+uniform one of the hardware script (:mod:`rrampaper.models.quant`), after-ReLU grid for ReLU outputs
 and the hidden state, the shifted ``[min, max]`` grid for the input and the averaged state.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rrampaper.quant import ActivationQuantizer
+from rrampaper.models.quant import ActivationQuantizer
 from rrampaper.topology.rnn import relu_rnn_steps
 
 #: Bits of the paper's spoken-digit activations (docs/paper.md#quantization).
@@ -108,7 +108,7 @@ class SpokenDigitCRNN(nn.Module):
         Bits of every quantizer including the hidden state (the paper: 3); ``None`` is ideal.
     range_mode:
         Quantizer range, ``"sample"`` (default) or ``"batch"`` (the paper's); see
-        :mod:`rrampaper.quant`.
+        :mod:`rrampaper.models.quant`.
     relu_after_conv2:
         ReLU after the second BN (the official hardware script: ``True``; software: ``False``).
     """

@@ -11,7 +11,7 @@
 Weights 576 + 9,216 + 51,200 + 1,280 = 62,272, no biases, no affine parameters: as a dense
 model every trainable parameter is a weight; after :func:`rrampaper.topology.make_prunable`
 only the 62,272 scores are trainable. The input quantizer uses the shifted ``[min, max]`` grid
-(normalized pixels are signed), the others the after-ReLU grid (:mod:`rrampaper.quant`).
+(normalized pixels are signed), the others the after-ReLU grid (:mod:`rrampaper.models.quant`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rrampaper.quant import ActivationQuantizer
+from rrampaper.models.quant import ActivationQuantizer
 
 #: Bits of the paper's Fashion-MNIST activations (docs/paper.md#quantization).
 FASHION_BITS = 4
@@ -42,7 +42,7 @@ class FashionCNN(nn.Module):
         Bits of every activation quantizer (the paper: 4); ``None`` is ideal (no quantization).
     range_mode:
         Quantizer range, ``"sample"`` (default: per sample, results independent of the batch
-        size) or ``"batch"`` (the paper's: per batch); see :mod:`rrampaper.quant`.
+        size) or ``"batch"`` (the paper's: per batch); see :mod:`rrampaper.models.quant`.
     """
 
     def __init__(

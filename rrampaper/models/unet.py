@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rrampaper.quant import ActivationQuantizer
+from rrampaper.models.quant import ActivationQuantizer
 
 #: Bits of the paper's U-Net activations (docs/paper.md#quantization).
 UNET_BITS = 6
@@ -74,7 +74,7 @@ class DoubleConv(nn.Module):
     in_channels, out_channels, mid_channels:
         Channel counts (``mid_channels`` defaults to ``out_channels``).
     activation_bits, range_mode:
-        Of the two quantizers (:class:`rrampaper.quant.ActivationQuantizer`).
+        Of the two quantizers (:class:`rrampaper.models.quant.ActivationQuantizer`).
     input_after_relu:
         Whether the block's input is non-negative (every block but the first).
     """

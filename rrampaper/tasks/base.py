@@ -1,5 +1,5 @@
 """What an experiment of the paper is made of: data splits, a model, a loss, a metric and the
-hyper-parameters of each profile. The training loop (:mod:`rrampaper.train`) knows nothing else.
+hyper-parameters of each profile. The training loop (:mod:`rrampaper.experiments.train`) knows nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.errors import ParameterError
+from rrampaper.topology import reads
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,24 @@ class Task(ABC):
         Default: :meth:`score` of the batched predictions. A task whose evaluation is not a
         plain batch loop (e.g. whole images stitched from patches) overrides it.
         """
-        from rrampaper.train import predict
-
         return self.score(predict(model, split[0], batch_size, device), split[1])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, metric={self.metric!r})"
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: Tensor, batch_size: int, device: torch.device) -> Tensor:
+    """Model outputs for ``inputs`` in evaluation mode, batch by batch (returned on the CPU).
+
+    Hardware models read the device afresh for every batch, starting from read 0 at each call,
+    so two evaluations of the same model see the same device reads.
+    """
+    model.eval()
+    reads.restart_eval_reads(model, 0)
+    outputs = [model(inputs[i:i + batch_size].to(device)).float().cpu()
+               for i in range(0, len(inputs), batch_size)]
+    return torch.cat(outputs)
 
 
 def take(tensors: tuple[Tensor, Tensor], n: int | None) -> tuple[Tensor, Tensor]:

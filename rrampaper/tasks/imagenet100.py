@@ -25,7 +25,7 @@ paper     ResNet-50, 3x3 stem         64      100     256    all / 5,000 / all
 
 ``smoke`` and ``quick`` fit a 2-core CPU; ``paper`` is ResNet-50 for a GPU. Its images are 64x64
 (downsampled ImageNet, Chrabaszcz, Loshchilov & Hutter, arXiv 1707.08819, 2017) with a stride-1
-3x3 stem, because :func:`rrampaper.train.run` holds a split in memory as one float32 tensor
+3x3 stem, because :func:`rrampaper.experiments.train.run` holds a split in memory as one float32 tensor
 (126,689 training images: 6.2 GB at 64 px, 76 GB at 224 px). Its optimizer is edge-popup's
 ImageNet ResNet-50 recipe (Ramanujan et al., CVPR 2020; ``configs/largescale/subnetonly/
 resnet50-usc-unsigned.yaml`` of allenai/hidden-networks: SGD, lr 0.256, momentum 0.875, weight
@@ -59,7 +59,7 @@ from torch import Tensor, nn
 
 from rrampaper._checks import check_choice
 from rrampaper.data import load_fashion_mnist
-from rrampaper.data.imagenet import LABEL_ORDER, ImageNet100
+from rrampaper.data.imagenet import LABEL_ORDER, ImageNet100, imagenet100_dir
 from rrampaper.data.splits import split_indices
 from rrampaper.models.resnet import RESNET50_LAYERS, ResNetSpec
 from rrampaper.profiles import PROFILES
@@ -101,7 +101,7 @@ class _ResNetTask(Task):
 
     def __init__(self, profile: str = "quick") -> None:
         #: Profile whose model :meth:`build_model` builds (the Task API passes no profile there;
-        #: :meth:`hyper` sets it, and :func:`rrampaper.train.run` calls ``hyper`` first).
+        #: :meth:`hyper` sets it, and :func:`rrampaper.experiments.train.run` calls ``hyper`` first).
         self.profile = check_choice("profile", profile, PROFILES)
 
     def hyper(self, profile: str) -> Hyper:
@@ -129,7 +129,6 @@ class ImageNet100Task(_ResNetTask):
 
     def data_signature(self) -> str:
         """The user's ImageNet-100 folder (its contents are not hashed)."""
-        from rrampaper.data.imagenet import imagenet100_dir
 
         return f"imagenet100:{imagenet100_dir()}"
 

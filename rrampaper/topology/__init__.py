@@ -26,7 +26,6 @@ SET/RESET counters), :mod:`~.limit_size` (the hardware rule and its schedule), :
 and :mod:`~.rnn` (prunable layers), :mod:`~.convert` (``make_prunable`` and model-level helpers).
 """
 
-from rrampaper.reads import READ_POLICIES
 from rrampaper.topology.convert import (
     PRUNABLE_LAYERS,
     invalidate_masks,
@@ -43,6 +42,7 @@ from rrampaper.topology.layers import PrunableConv2d, PrunableLinear
 from rrampaper.topology.limit_size import LimitSizeSchedule, apply_limit_size
 from rrampaper.topology.mask import kept_count, topk_mask
 from rrampaper.topology.masked_weight import MaskedWeight
+from rrampaper.topology.reads import READ_POLICIES
 from rrampaper.topology.rnn import PrunableRNN, relu_rnn_steps
 from rrampaper.topology.weights import (
     RELU_GAIN,

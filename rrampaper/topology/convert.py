@@ -22,10 +22,10 @@ import torch
 from torch import Tensor, nn
 
 from rrampaper._checks import check_choice, check_range
-from rrampaper.reads import READ_POLICIES, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
 from rrampaper.topology.layers import PrunableConv2d, PrunableLinear
 from rrampaper.topology.limit_size import LimitSizeSchedule
 from rrampaper.topology.masked_weight import MaskedWeight
+from rrampaper.topology.reads import READ_POLICIES, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
 from rrampaper.topology.rnn import PrunableRNN
 from rrampaper.topology.weights import (
     RELU_GAIN,

@@ -60,9 +60,9 @@ import torch
 from torch import Tensor, nn
 
 from rrampaper._checks import check_range
-from rrampaper.reads import ReadSequence
 from rrampaper.topology.limit_size import LimitSizeSchedule, apply_limit_size
 from rrampaper.topology.mask import kept_count, topk_mask
+from rrampaper.topology.reads import ReadSequence
 from rrampaper.topology.weights import WeightArray
 
 """How a forward picks its read index; see :mod:`rrampaper.topology.masked_weight`."""

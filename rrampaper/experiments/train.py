@@ -1,13 +1,13 @@
 """The generic training loop: one :class:`Experiment` -> :func:`run` -> ``xarray.Dataset``.
 
 The loop knows no task: a task (:mod:`rrampaper.tasks`) gives data, model, loss, metric and
-hyper-parameters, a method (:mod:`rrampaper.methods`) says what is trained. Model selection and
+hyper-parameters, a method (:mod:`rrampaper.experiments.approaches`) says what is trained. Model selection and
 the limit-size schedule use the validation split; the test set is evaluated every epoch for the
 curves and reported at the epoch the validation split selected, never used for a decision.
 
 A run writes a checkpoint after every epoch (atomically) and resumes from it when restarted, so
 a killed run loses at most the epoch in progress; the finished result is stored as netCDF keyed
-by the configuration hash (:mod:`rrampaper.results`) and reused unless ``retrain=True``.
+by the configuration hash (:mod:`rrampaper.experiments.store`) and reused unless ``retrain=True``.
 
 Stored files are untrusted input and bad input never becomes a silent result:
 
@@ -25,7 +25,7 @@ Stored files are untrusted input and bad input never becomes a silent result:
 
 Examples
 --------
->>> from rrampaper.train import Experiment, run
+>>> from rrampaper.experiments.train import Experiment, run
 >>> result = run(Experiment(task="fashion_mnist", method="software_TO", profile="smoke"))  # doctest: +SKIP
 >>> float(result.attrs["test_selected"])                                                     # doctest: +SKIP
 0.71
@@ -48,13 +48,14 @@ import torch
 import xarray as xr
 from torch import Tensor, nn
 
-from rrampaper import baselines, reads, results, topology
-from rrampaper import methods as methods_module
+from rrampaper import baselines, topology
 from rrampaper._checks import check_bool, check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path, ensure_writable
 from rrampaper._progress import progress_bar
 from rrampaper.devices.technologies import TECHNOLOGIES, Technology
 from rrampaper.errors import DivergedError, ParameterError, StoredFileError
+from rrampaper.experiments import approaches as methods_module
+from rrampaper.experiments import store
 from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
 from rrampaper.tasks import TASKS, Hyper, Splits, Task, get_task
@@ -213,20 +214,6 @@ def make_method(exp: Experiment, task: Task, hyper: Hyper) -> methods_module.Met
                               seed=exp.seed, count_initial=False)
 
 
-@torch.no_grad()
-def predict(model: nn.Module, inputs: Tensor, batch_size: int, device: torch.device) -> Tensor:
-    """Model outputs for ``inputs`` in evaluation mode, batch by batch (returned on the CPU).
-
-    Hardware models read the device afresh for every batch, starting from read 0 at each call,
-    so two evaluations of the same model see the same device reads.
-    """
-    model.eval()
-    reads.restart_eval_reads(model, 0)
-    outputs = [model(inputs[i:i + batch_size].to(device)).float().cpu()
-               for i in range(0, len(inputs), batch_size)]
-    return torch.cat(outputs)
-
-
 def evaluate(model: nn.Module, task: Task, split: tuple[Tensor, Tensor], batch_size: int,
              device: torch.device) -> float:
     """The task's metric of ``model`` on one split (:meth:`Task.evaluate`)."""
@@ -259,12 +246,12 @@ def run_config(exp: Experiment, task: Task | None = None) -> dict[str, Any]:
 
 def run_key(exp: Experiment, task: Task | None = None) -> str:
     """The 16-hex-digit hash of :func:`run_config` that names the files of a run."""
-    return results.config_hash(run_config(exp, task))
+    return store.config_hash(run_config(exp, task))
 
 
 def result_path(exp: Experiment, folder: str | Path | None = None) -> Path:
     """Where the finished result of ``exp`` is stored (``train-<run_key>.nc``)."""
-    return results.result_path(run_config(exp), kind=RESULT_KIND, folder=folder)
+    return store.result_path(run_config(exp), kind=RESULT_KIND, folder=folder)
 
 
 def checkpoint_path(exp: Experiment, folder: Path | None = None) -> Path:
@@ -299,7 +286,7 @@ def _read_torch(path: Path, map_location: Any, what: str, fix: str) -> Any:
             problem = (f"the {what} holds Python objects other than tensors, numbers and plain "
                        f"containers, which are never loaded because loading them could run code")
         else:
-            problem = (f"the {what} cannot be read ({results.one_line(error)}): it is truncated "
+            problem = (f"the {what} cannot be read ({store.one_line(error)}): it is truncated "
                        f"or not a torch file")
         raise StoredFileError(path, problem, fix) from None
 
@@ -380,7 +367,7 @@ def _resume(path: Path, device: torch.device, hyper: Hyper, method: methods_modu
             scheduler.load_state_dict(saved["scheduler"])
         getattr(method, "load_state_dict", lambda s: None)(saved["method"])
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
-        raise _UnusableCheckpoint(f"it does not fit this run ({results.one_line(error)})") from None
+        raise _UnusableCheckpoint(f"it does not fit this run ({store.one_line(error)})") from None
     return saved["history"], saved["state"]
 
 
@@ -396,7 +383,7 @@ def _diverged(exp: Experiment, hyper: Hyper, epoch: int, what: str) -> DivergedE
 
 def _check_result(stored: xr.Dataset, path: Path, hyper: Hyper) -> None:
     """Raise :class:`StoredFileError` unless ``stored`` is a complete, finite training record."""
-    fix = results.RETRAIN_FIX
+    fix = store.RETRAIN_FIX
     for name in HISTORY:
         variable = stored[name]
         if variable.dims != ("epoch",) or variable.size != hyper.epochs:
@@ -419,11 +406,11 @@ def _check_result(stored: xr.Dataset, path: Path, hyper: Hyper) -> None:
 def _stored_result(exp: Experiment, task: Task, folder: Path) -> xr.Dataset | None:
     """The finished, checked result of ``exp`` in ``folder``, or ``None`` if it is not finished."""
     config = run_config(exp, task)
-    stored = results.load_result(config, kind=RESULT_KIND, folder=folder, variables=HISTORY,
+    stored = store.load_result(config, kind=RESULT_KIND, folder=folder, variables=HISTORY,
                                  attrs=RESULT_ATTRS)
     if stored is None:
         return None
-    path = results.result_path(config, kind=RESULT_KIND, folder=folder)
+    path = store.result_path(config, kind=RESULT_KIND, folder=folder)
     _check_result(stored, path, exp.hyper(task))
     model = _model_path(exp, folder)
     if not model.is_file():
@@ -475,7 +462,7 @@ def run(
         ``lr``, ``set_ops``, ``reset_ops``, ``density``; attributes ``selected_epoch`` (best
         validation), ``test_selected``, ``test_last``, ``validation_selected``,
         ``initial_resets``, ``metric``, ``wall_time_s`` and the provenance of
-        :func:`rrampaper.results.save_result`.
+        :func:`rrampaper.experiments.store.save_result`.
 
     Raises
     ------
@@ -591,12 +578,12 @@ def run(
     # commit order: the netCDF result marks the run as finished, so it is written last; an
     # older result is removed first so that it never pairs with the new model
     config = run_config(exp, task)
-    results.result_path(config, kind=RESULT_KIND, folder=folder).unlink(missing_ok=True)
+    store.result_path(config, kind=RESULT_KIND, folder=folder).unlink(missing_ok=True)
     with atomic_path(_model_path(exp, folder)) as tmp:
         torch.save(state["best_model"], tmp)
-    path = results.save_result(result, config, kind=RESULT_KIND, folder=folder, attrs=attrs)
+    path = store.save_result(result, config, kind=RESULT_KIND, folder=folder, attrs=attrs)
     ckpt.unlink(missing_ok=True)
-    return results.load_path(path)
+    return store.load_path(path)
 
 
 def _model_path(exp: Experiment, folder: Path) -> Path:
@@ -642,5 +629,5 @@ def load_trained_model(exp: Experiment, *, folder: str | Path | None = None,
     except RuntimeError as error:
         raise StoredFileError(
             path, f"it does not fit the current code (written by another version of rrampaper or "
-                  f"for another model: {results.one_line(error)})", fix) from None
+                  f"for another model: {store.one_line(error)})", fix) from None
     return model.to(resolve_device(device))

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import matplotlib.pyplot as plt
->>> from rrampaper import plotting
+>>> from rrampaper.analysis import plotting
 >>> plotting.use_style()
 >>> fig, ax = plt.subplots()
 >>> paths = plotting.save_figure(fig, "example", folder="/tmp/rrampaper-doc")

@@ -6,7 +6,7 @@ along ``approach`` and ``seed``, and summarise as mean and standard deviation ov
 
 Examples
 --------
->>> from rrampaper.study import train_grid                        # doctest: +SKIP
+>>> from rrampaper.experiments.study import train_grid                        # doctest: +SKIP
 >>> curves = train_grid({"software TO": Experiment(method="software_TO")}, seeds=[0, 1])  # doctest: +SKIP
 >>> curves["test"].mean("seed")                                   # doctest: +SKIP
 """
@@ -17,11 +17,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
+from rrampaper import baselines
+from rrampaper._checks import check_choice
 from rrampaper._progress import report
+from rrampaper.devices import ScaledNoise
+from rrampaper.experiments.train import (
+    Experiment,
+    evaluate,
+    load_trained_model,
+    resolve_device,
+    result_path,
+    run,
+)
 from rrampaper.tasks import get_task
-from rrampaper.train import Experiment, run
 
 #: Seeds of each profile (mean and spread are reported over these).
 PROFILE_SEEDS: dict[str, tuple[int, ...]] = {"smoke": (0,), "quick": (0, 1, 2), "paper": (0, 1, 2)}
@@ -58,7 +69,7 @@ def train_grid(
     Returns
     -------
     xarray.Dataset
-        The per-epoch variables of :func:`rrampaper.train.run` with dims ``(approach, seed,
+        The per-epoch variables of :func:`rrampaper.experiments.train.run` with dims ``(approach, seed,
         epoch)`` (not ``method``: that name is a keyword of ``xarray.Dataset.sel``) and the scalar attributes as variables over ``(approach, seed)``:
         ``test_selected``, ``test_last``, ``validation_selected``, ``selected_epoch``,
         ``initial_resets``, ``wall_time_s``.
@@ -88,7 +99,6 @@ def train_grid(
 
 
 def _stored(exp: Experiment, run_kwargs: Mapping[str, Any]) -> bool:
-    from rrampaper.train import result_path
 
     return result_path(exp, run_kwargs.get("folder")).is_file()
 
@@ -113,7 +123,6 @@ def mean_sd(values: xr.DataArray, dim: str = "seed") -> tuple[xr.DataArray, xr.D
 
 def summary(grid: xr.Dataset, variables: Sequence[str] = ("test_selected", "test_last")) -> Any:
     """A ``pandas.DataFrame``: one row per approach, ``mean ± sd`` over seeds of each variable."""
-    import pandas as pd
 
     rows = {}
     for approach in grid["approach"].values:
@@ -171,8 +180,6 @@ def wo_on_device(
         Over ``(program, seed)``: ``test`` (the task's metric), ``pulses`` (programming
         operations) and ``relative_error`` (RMS weight error / RMS weight).
     """
-    from rrampaper import baselines
-    from rrampaper.train import evaluate, load_trained_model, resolve_device
 
     if exp.method != "software_WO":
         raise ValueError(f"exp.method={exp.method!r}: wo_on_device needs a software_WO experiment")
@@ -208,8 +215,6 @@ def to_under_read_noise(
     The chip keeps the same devices (same seed); only the cycle-to-cycle read noise changes
     (:class:`rrampaper.devices.ScaledNoise`). Returns a DataArray over ``(level, seed)``.
     """
-    from rrampaper.devices import ScaledNoise
-    from rrampaper.train import evaluate, load_trained_model, resolve_device
 
     if exp.method != "hardware_TO":
         raise ValueError(f"exp.method={exp.method!r}: to_under_read_noise needs a hardware_TO experiment")
@@ -239,7 +244,6 @@ def wo_under_noise(
 ) -> xr.DataArray:
     """Test metric of WO programmed on the device with ``kind`` noise (``"read"`` or
     ``"programming"``) scaled by each of ``scales``; a DataArray over ``(level, seed)``."""
-    from rrampaper._checks import check_choice
 
     check_choice("kind", kind, ("read", "programming"))
     cache = _cache if _cache is not None else {}

@@ -1,9 +1,9 @@
 """Figures that compare topology optimization with weight optimization, for every task.
 
 Each function draws on a matplotlib ``Axes`` from the labelled results of
-:func:`rrampaper.study.train_grid` and the baselines, with mean ± standard deviation over
+:func:`rrampaper.experiments.study.train_grid` and the baselines, with mean ± standard deviation over
 seeds (shaded bands or error bars, individual seeds as dots). Colours come from
-:data:`rrampaper.plotting.METHOD_COLORS`.
+:data:`rrampaper.analysis.plotting.METHOD_COLORS`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from rrampaper.paper import Claim
-from rrampaper.plotting import METHOD_COLORS
+from rrampaper.analysis.paper import Claim
+from rrampaper.analysis.plotting import METHOD_COLORS
 
 _FALLBACK = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
 
@@ -141,7 +141,7 @@ def plot_sweep(
 def plot_technologies(ax: plt.Axes, table: xr.Dataset, variable: str = "test", *,
                       scale: float = 100.0, log: bool = False, ylabel: str = "test accuracy (%)") -> None:
     """Grouped bars: one group per technology, one bar per approach (mean ± sd over seeds,
-    seeds as dots); ``table`` as returned by :func:`rrampaper.study.technology_comparison`."""
+    seeds as dots); ``table`` as returned by :func:`rrampaper.experiments.study.technology_comparison`."""
     technologies = [str(t) for t in table["technology"].values]
     approaches = [str(a) for a in table["approach"].values]
     width = 0.8 / len(approaches)

@@ -17,7 +17,7 @@ paper nor a verified reference gives it; the text names the anchor it rests on.
 
 Examples
 --------
->>> from rrampaper.energy import constants
+>>> from rrampaper.analysis.energy import constants
 >>> c = constants()
 >>> round(c["gpu_energy_per_flop_j"] * 1e12, 2)   # RTX 4090: 450 W / 82.6 TFLOPS, in pJ
 5.45

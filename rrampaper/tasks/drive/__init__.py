@@ -13,7 +13,7 @@ images is printed once per process (:data:`SYNTHETIC_NOTICE`) and recorded in ev
 :func:`data_label` says which data a run used, and the notebook writes it into every figure
 title.
 
-Pipeline (:mod:`rrampaper.segmentation`, :mod:`rrampaper.metrics`):
+Pipeline (:mod:`rrampaper.tasks.drive.segmentation`, :mod:`rrampaper.tasks.drive.metrics`):
 
 - preprocessing of the official code: grey, z-score, per-image 0..255, CLAHE, gamma 1.2;
 - ``n_validation`` of the 20 training images are held out (seeded by the experiment's seed)
@@ -27,7 +27,7 @@ Pipeline (:mod:`rrampaper.segmentation`, :mod:`rrampaper.metrics`):
 - evaluation: whole images by sliding window (``window``, ``stride``; windows outside the FOV
   skipped), class probabilities averaged where windows overlap, metrics pooled over the
   pixels inside the FOV of all evaluated images. The task's metric, for model selection and
-  reports, is the **PR-AUC as average precision** (:mod:`rrampaper.metrics` explains why not
+  reports, is the **PR-AUC as average precision** (:mod:`rrampaper.tasks.drive.metrics` explains why not
   the official code's trapezoidal area, which :func:`segmentation_report` lists beside it).
 
 Profiles (docs/paper.md#hyper-parameters for the official values):
@@ -68,26 +68,22 @@ DRIVE software script's ``init_bin = True``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-import xarray as xr
 from torch import Tensor, nn
 
-from rrampaper import reads
 from rrampaper._checks import check_choice, check_positive_int
 from rrampaper.data import load_drive, split_indices, synthetic_drive
 from rrampaper.data.drive import default_drive_dir, drive_configured, require_drive
 from rrampaper.data.fundus import FundusSet
-from rrampaper.metrics import METRICS, pr_auc, segmentation_metrics
 from rrampaper.models.unet import UNET_BITS, UNet
-from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
-from rrampaper.segmentation import (
+from rrampaper.tasks.base import Hyper, Splits, Task
+from rrampaper.tasks.drive.metrics import pr_auc
+from rrampaper.tasks.drive.segmentation import (
     IGNORE_INDEX,
     extract_patches,
     preprocess,
@@ -95,7 +91,7 @@ from rrampaper.segmentation import (
     sliding_window,
     window_starts,
 )
-from rrampaper.tasks.base import Hyper, Splits, Task
+from rrampaper.topology import reads
 
 _COMMON = {
     "optimizer": "adam",
@@ -116,7 +112,7 @@ HYPER: dict[str, Hyper] = {
                    n_test=None, lr=1e-4, **_COMMON),
 }
 
-#: Seeds per profile (mean and spread over these), as :data:`rrampaper.study.PROFILE_SEEDS`.
+#: Seeds per profile (mean and spread over these), as :data:`rrampaper.experiments.study.PROFILE_SEEDS`.
 SEEDS: dict[str, tuple[int, ...]] = {"smoke": (0,), "quick": (0, 1, 2), "paper": (0, 1, 2)}
 
 
@@ -210,7 +206,7 @@ def vessel_probability(model: nn.Module, images: Tensor, targets: Tensor | None,
     """Vessel probability ``float32 [N, H, W]`` of whole images by sliding window.
 
     ``images``: ``[N, 1, H, W]`` preprocessed; ``targets`` (optional, ``[N, H, W]`` with
-    :data:`~rrampaper.segmentation.IGNORE_INDEX` outside the FOV): windows without a FOV pixel
+    :data:`~rrampaper.tasks.drive.segmentation.IGNORE_INDEX` outside the FOV): windows without a FOV pixel
     are skipped and their pixels get probability 0. The model runs in evaluation mode; hardware
     models restart their evaluation reads at 0, so every evaluation sees the same reads.
     """
@@ -232,7 +228,7 @@ class DriveTask(Task):
     """The paper's DRIVE experiment: U-Net, PR-AUC inside the FOV on whole images.
 
     The metric (``"pr_auc"``) is the average precision over the FOV pixels of all images of a
-    split (:func:`rrampaper.metrics.pr_auc`), higher is better.
+    split (:func:`rrampaper.tasks.drive.metrics.pr_auc`), higher is better.
 
     Parameters
     ----------
@@ -266,7 +262,7 @@ class DriveTask(Task):
 
     @staticmethod
     def profile_of(hyper: Hyper) -> str:
-        """The profile ``hyper`` belongs to (:class:`~rrampaper.train.Experiment` may override
+        """The profile ``hyper`` belongs to (:class:`~rrampaper.experiments.train.Experiment` may override
         its ``epochs``, ``lr`` and ``n_train``); raises ``ValueError`` if none matches."""
         for name, base in HYPER.items():
             if dataclasses.replace(hyper, epochs=base.epochs, lr=base.lr, n_train=base.n_train) == base:
@@ -317,118 +313,3 @@ class DriveTask(Task):
                                          stride=self.stride, batch_size=batch_size, device=device)
         vessels, fov = truth_and_fov(targets)
         return pr_auc(probability.numpy(), vessels, fov)
-
-
-def segmentation_report(
-    experiments: Mapping[str, Any],
-    seeds: Sequence[int],
-    *,
-    programs: Mapping[str, str] | None = None,
-    technology: str | None = None,
-    folder: str | Path | None = None,
-    example: int = 0,
-    device: str | torch.device = "auto",
-) -> xr.Dataset:
-    """Every metric, the PR and ROC curves and an example segmentation of trained DRIVE models.
-
-    Parameters
-    ----------
-    experiments:
-        ``{label: Experiment}`` of finished DRIVE runs (:func:`rrampaper.train.run`); each
-        seed's selected model is evaluated on the whole test images of its profile.
-    seeds:
-        Seeds to evaluate.
-    programs:
-        ``{label: "one_shot" | "write_verify"}``: every ``software_WO`` experiment is also
-        programmed onto the device with :func:`rrampaper.baselines.program_model` (as
-        :func:`rrampaper.study.wo_on_device` does, same seed, so the same devices and reads)
-        and evaluated under ``label``. Default ``{"WO on device": "one_shot"}``.
-    technology:
-        Device of the WO programming (default: each experiment's own).
-    folder:
-        Results folder (default :func:`rrampaper.paths.results_dir`; runs on synthetic images
-        and on DRIVE have different keys there, see :meth:`DriveTask.data_signature`).
-    example:
-        Index (within the evaluated test images) of the image whose probability maps are kept.
-    device:
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``value`` over ``(approach, seed, metric)`` (:data:`rrampaper.metrics.METRICS`),
-        ``precision`` over ``(approach, seed, recall)`` and ``tpr`` over ``(approach, seed,
-        fpr)`` (curves interpolated on fixed grids, for plotting; the areas come from the exact
-        curves), ``pulses`` over ``(approach, seed)`` (programming pulses of the WO programs,
-        NaN otherwise), ``probability`` over ``(approach, row, col)`` (the example image at the
-        first seed), and ``image``, ``vessels``, ``fov`` over ``(row, col)``.
-    """
-    from rrampaper import baselines
-    from rrampaper.metrics import pr_curve, roc_curve
-    from rrampaper.tasks import get_task
-    from rrampaper.train import load_trained_model, resolve_device
-
-    if not experiments:
-        raise ValueError("experiments is empty; give at least one {label: Experiment}")
-    programs = {"WO on device": "one_shot"} if programs is None else dict(programs)
-    folder = Path(folder) if folder is not None else results_dir()
-    device = resolve_device(device)
-    first = next(iter(experiments.values()))
-    if any(e.task != "drive" or e.profile != first.profile for e in experiments.values()):
-        raise ValueError("every experiment must be a DRIVE experiment of one profile")
-    task = get_task("drive")
-    hyper = first.hyper(task)
-    images, targets = task.splits(hyper, 0).test
-    vessels, fov = truth_and_fov(targets)
-    recall_grid = np.linspace(0.0, 1.0, 101)
-    fpr_grid = np.unique(np.concatenate([np.linspace(0.0, 0.1, 51), np.linspace(0.1, 1.0, 46)]))
-    labels: list[str] = []
-    rows: dict[str, dict[str, Any]] = {}
-
-    def record(label: str, seed: int, model: nn.Module, pulses: float) -> None:
-        probability = vessel_probability(model.to(device), images, targets, window=task.window,
-                                         stride=task.stride, batch_size=hyper.eval_batch_size,
-                                         device=device).numpy()
-        entry = rows.setdefault(label, {"value": [], "precision": [], "tpr": [], "pulses": []})
-        if label not in labels:
-            labels.append(label)
-            entry["map"] = probability[example]
-        values = segmentation_metrics(probability, vessels, fov)
-        recall, precision = pr_curve(probability, vessels, fov)
-        fpr, tpr = roc_curve(probability, vessels, fov)
-        entry["value"].append([values[m] for m in METRICS])
-        entry["precision"].append(np.interp(recall_grid, recall[::-1], precision[::-1]))
-        entry["tpr"].append(np.interp(fpr_grid, fpr, tpr))
-        entry["pulses"].append(pulses)
-
-    for label, exp in experiments.items():
-        for seed in seeds:
-            model = load_trained_model(exp.replace(seed=seed), folder=folder)
-            record(label, seed, model, float("nan"))
-            if exp.method == "software_WO":
-                for program_label, method in programs.items():
-                    programmed, report = baselines.program_model(
-                        model, technology or exp.technology, method, seed=seed)
-                    record(program_label, seed, programmed, float(report.total_pulses))
-                    del programmed
-            del model
-    coords = {"approach": labels, "seed": list(seeds), "metric": list(METRICS),
-              "recall": recall_grid, "fpr": fpr_grid}
-    ds = xr.Dataset(
-        {
-            "value": (("approach", "seed", "metric"), np.array([rows[k]["value"] for k in labels])),
-            "precision": (("approach", "seed", "recall"), np.array([rows[k]["precision"] for k in labels])),
-            "tpr": (("approach", "seed", "fpr"), np.array([rows[k]["tpr"] for k in labels])),
-            "pulses": (("approach", "seed"), np.array([rows[k]["pulses"] for k in labels])),
-            "probability": (("approach", "row", "col"), np.array([rows[k]["map"] for k in labels])),
-            "image": (("row", "col"), images[example, 0].numpy()),
-            "vessels": (("row", "col"), vessels[example]),
-            "fov": (("row", "col"), fov[example]),
-        },
-        coords=coords,
-    )
-    prevalence = float(vessels[fov].mean())
-    ds.attrs.update({"data": data_label(), "n_test_images": int(len(images)),
-                     "window": task.window, "stride": task.stride,
-                     "vessel_prevalence": prevalence, "pr_auc": "average precision (sklearn.metrics.average_precision_score)"})
-    return ds

@@ -12,7 +12,7 @@ standard library.
 
 Examples
 --------
->>> from rrampaper.html_check import parse_report
+>>> from rrampaper.experiments.html_check import parse_report
 >>> parse_report("<pre>RRAMPAPER-CHECK images=3 rendered=3 svg=0 svg_rendered=0</pre>")
 (3, 3, 0, 0)
 

@@ -8,7 +8,7 @@ comparison in this package names the version it compares with.
 
 Examples
 --------
->>> from rrampaper.paper import claim
+>>> from rrampaper.analysis.paper import claim
 >>> c = claim("fashion_mnist.accuracy_gain")
 >>> c.value, c.unit, c.version
 (17.3, 'percentage points', 'Nature Communications 2026')

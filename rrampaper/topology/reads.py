@@ -10,7 +10,7 @@ cycle-to-cycle noise per read). :class:`ReadSequence` keeps one counter per mode
 - ``"noiseless"``: the device-to-device values without read noise.
 
 Call :func:`restart_eval_reads` before each evaluation so that every evaluation of a model sees
-the same reads (:func:`rrampaper.train.predict` does).
+the same reads (:func:`rrampaper.tasks.base.predict` does).
 """
 
 from __future__ import annotations

@@ -14,14 +14,14 @@ The run never hangs and never hides:
   parameters cell not), its first line and the cause: the exception, the time limit, or the
   kernel's death with its exit status;
 - while a notebook runs, one status line shows its code cells done, the training runs done
-  (:func:`rrampaper._progress.report`, called by :func:`rrampaper.study.train_grid` in the
+  (:func:`rrampaper._progress.report`, called by :func:`rrampaper.experiments.study.train_grid` in the
   kernel) and the elapsed time; the executed notebooks hold no progress bars;
 - the kernel's start-up and shutdown chatter (the unencrypted-TCP warning, "KeyboardInterrupt
   caught in kernel") is dropped; anything else the kernel process writes to its stderr is shown.
 
 Examples
 --------
->>> from rrampaper.reproduce import reproduce
+>>> from rrampaper.experiments.reproduce import reproduce
 >>> reports = reproduce(profile="smoke", only=["00"])      # doctest: +SKIP
 """
 
@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from rrampaper._checks import check_range
+from rrampaper._io import atomic_path
 from rrampaper._progress import PROGRESS_ENV, PROGRESS_FILE_ENV
 from rrampaper.errors import RrampaperError
 from rrampaper.paths import figures_dir, repo_root
@@ -134,10 +135,10 @@ class NotebookRun:
 
 def render_html(executed: Path, target: Path) -> Path:
     """Write an executed notebook as a self-contained HTML page (figures embedded), atomically."""
+    # deferred: the Jupyter stack is heavy and only `reproduce` needs it
     import nbformat
     from nbconvert import HTMLExporter
 
-    from rrampaper._io import atomic_path
 
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
     with atomic_path(target) as tmp:
@@ -263,6 +264,7 @@ def _cell_timeout(value: float | str | None, profile: str) -> int | None:
 def _execute(notebooks: list[Path], source: Path, figures: Path, executed_dir: Path, profile: str,
              parameters: dict | None, html: bool, timeout: int | None,
              log: Callable[[str], None]) -> list[NotebookRun]:
+    # deferred: the Jupyter stack is heavy and only `reproduce` needs it
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -326,6 +328,7 @@ def _kernel_failure(error: Exception, notebook: Path, output: Path, watch: _Watc
                     cells: _SourceCells, timeout: int | None, profile: str) -> NotebookFailed | None:
     """The :class:`NotebookFailed` for a time-out, a dead kernel or a kernel that did not start;
     ``None`` for anything else (a bug, to be raised as it is)."""
+    # deferred: the Jupyter stack is heavy and only `reproduce` needs it
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     index, count = watch.current
@@ -392,6 +395,7 @@ class _SourceCells:
     """
 
     def __init__(self, notebook: Path):
+        # deferred: the Jupyter stack is heavy and only `reproduce` needs it
         import nbformat
         from papermill.execute import ERROR_MARKER_TAG
 
@@ -594,6 +598,7 @@ def _register_engine() -> str:
     for the exit status of a kernel that died. Where the installed jupyter_client can
     provision CurveZMQ keys for the kernel, the kernel's local sockets are encrypted.
     """
+    # deferred: the Jupyter stack is heavy and only `reproduce` needs it
     from nbclient.exceptions import CellTimeoutError
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
@@ -631,6 +636,7 @@ def _register_engine() -> str:
 
 def _encryption() -> dict[str, str]:
     """``transport_encryption="auto"`` where jupyter_client and pyzmq support it, else nothing."""
+    # deferred: the Jupyter stack is heavy and only `reproduce` needs it
     import zmq
     from jupyter_client.manager import KernelManager
 

@@ -18,7 +18,7 @@ constants, so that every number can be traced and varied.
 
 Examples
 --------
->>> from rrampaper import energy
+>>> from rrampaper.analysis import energy
 >>> ops = energy.task_operations("fashion_mnist")
 >>> int(ops["macs"].sum())
 1057024
@@ -27,7 +27,7 @@ Examples
 True
 """
 
-from rrampaper.energy.constants import (
+from rrampaper.analysis.energy.constants import (
     BOARD,
     CONSTANTS,
     G0_S,
@@ -36,7 +36,7 @@ from rrampaper.energy.constants import (
     EnergyConstants,
     constants,
 )
-from rrampaper.energy.model import (
+from rrampaper.analysis.energy.model import (
     DEFAULT_SCENARIO,
     GPU_COMPONENTS,
     HYBRID_COMPONENTS,
@@ -51,10 +51,10 @@ from rrampaper.energy.model import (
     programming_energy,
     pulse_energies,
 )
-from rrampaper.energy.operations import count_operations, totals, unet_operations
-from rrampaper.energy.plots import plot_breakdown, plot_tornado
-from rrampaper.energy.sensitivity import sensitivity
-from rrampaper.energy.workloads import (
+from rrampaper.analysis.energy.operations import count_operations, totals, unet_operations
+from rrampaper.analysis.energy.plots import plot_breakdown, plot_tornado
+from rrampaper.analysis.energy.sensitivity import sensitivity
+from rrampaper.analysis.energy.workloads import (
     ENERGY_TASKS,
     TASK_SPECS,
     TaskSpec,

@@ -14,11 +14,11 @@ what is wrong and the fix, instead of a reader's traceback or a silently wrong r
 Examples
 --------
 >>> import xarray as xr, numpy as np
->>> from rrampaper import results
+>>> from rrampaper.experiments import store
 >>> config = {"task": "demo", "seed": 0}
 >>> ds = xr.Dataset({"accuracy": ("epoch", np.array([0.5, 0.7]))})
->>> path = results.save_result(ds, config, kind="demo", folder="/tmp/rrampaper-doc")
->>> results.load_result(config, kind="demo", folder="/tmp/rrampaper-doc")["accuracy"].values
+>>> path = store.save_result(ds, config, kind="demo", folder="/tmp/rrampaper-doc")
+>>> store.load_result(config, kind="demo", folder="/tmp/rrampaper-doc")["accuracy"].values
 array([0.5, 0.7])
 """
 
@@ -36,6 +36,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy
+import torch
 import xarray as xr
 
 from rrampaper import __version__
@@ -94,8 +96,6 @@ def git_commit() -> str:
 
 def provenance() -> dict[str, str]:
     """Attributes that say which code and libraries produced a result."""
-    import numpy
-    import torch
 
     return {
         "rrampaper_version": __version__,

@@ -1,7 +1,7 @@
 """Our headline numbers beside the paper's: stored by each notebook, tabulated by notebook 08.
 
 Each experiment notebook ends by saving :class:`Headline` records (JSON, atomically) into
-``<results>/headlines/``: a published claim (:mod:`rrampaper.paper`), how we measured the same
+``<results>/headlines/``: a published claim (:mod:`rrampaper.analysis.paper`), how we measured the same
 quantity (``variant``), our mean and standard deviation over seeds and the profile.
 :func:`summary_table` reads them back and says whether each number is within the tolerance of
 the published one (:data:`TOLERANCE`); :func:`write_markdown` writes ``figures/summary.md``.
@@ -9,7 +9,7 @@ the published one (:data:`TOLERANCE`); :func:`write_markdown` writes ``figures/s
 Examples
 --------
 >>> import tempfile
->>> from rrampaper.summary import Headline, load_headlines, save_headline, summary_table
+>>> from rrampaper.analysis.summary import Headline, load_headlines, save_headline, summary_table
 >>> folder = tempfile.mkdtemp()
 >>> _ = save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO on device", "smoke",
 ...                            [0, 1], 12.0, 3.0), folder=folder)
@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from rrampaper._checks import check_choice
 from rrampaper._io import atomic_path
-from rrampaper.paper import NATURE, VERSIONS, claim
+from rrampaper.analysis.paper import CLAIMS, NATURE, VERSIONS, claim
 from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
 
@@ -45,7 +47,7 @@ class Headline:
     Attributes
     ----------
     key:
-        Claim key of :mod:`rrampaper.paper` (e.g. ``"fashion_mnist.accuracy_gain"``).
+        Claim key of :mod:`rrampaper.analysis.paper` (e.g. ``"fashion_mnist.accuracy_gain"``).
     variant:
         How it was measured (e.g. ``"hardware TO − WO on device (one-shot)"``).
     profile:
@@ -107,7 +109,6 @@ def within_tolerance(headline: Headline) -> bool:
 def summary_table(headlines: list[Headline]):
     """A ``pandas.DataFrame``: claim, paper version and value, ours (mean ± sd), seeds, profile,
     within tolerance, and the details."""
-    import pandas as pd
 
     rows = []
     for h in headlines:
@@ -150,7 +151,6 @@ def write_markdown(table, path: str | Path, *, title: str, preamble: str = "") -
 
 def missing_claims(headlines: list[Headline]) -> list[str]:
     """Published claims (both versions) that no stored headline reproduces yet."""
-    from rrampaper.paper import CLAIMS
 
     # a claim counts as covered when a headline reproduces the same key with the same published
     # value (the accuracy gains are identical in both versions; the energy numbers are not)

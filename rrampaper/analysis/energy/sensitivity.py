@@ -9,7 +9,7 @@ Examples
 --------
 >>> import torch
 >>> from torch import nn
->>> from rrampaper.energy import Workload, constants, count_operations, sensitivity
+>>> from rrampaper.analysis.energy import Workload, constants, count_operations, sensitivity
 >>> ops = count_operations(nn.Sequential(nn.Linear(64, 32, bias=False)), torch.zeros(1, 64))
 >>> table = sensitivity(ops, constants(), Workload(input_bits=4))
 >>> table.index[0]      # the constant that moves the reduction most
@@ -21,8 +21,8 @@ from __future__ import annotations
 import pandas as pd
 
 from rrampaper._checks import check_range
-from rrampaper.energy.constants import EnergyConstants
-from rrampaper.energy.model import DEFAULT_SCENARIO, Workload, compare
+from rrampaper.analysis.energy.constants import EnergyConstants
+from rrampaper.analysis.energy.model import DEFAULT_SCENARIO, Workload, compare
 
 
 def _ends(spec, value: float, factor: float, use_ranges: bool) -> tuple[float, float, str]:

@@ -4,7 +4,7 @@
   (confusion matrix of test predictions, summed over seeds, rows normalised per true digit);
 - :func:`plot_feature_examples` / :func:`plot_row_profiles`: what the CRNN reads, on both
   feature paths (the paper's pre-extracted features and those computed from the FSDD audio by
-  :mod:`rrampaper.features`);
+  :mod:`rrampaper.tasks.spoken_digit.features`);
 - :func:`plot_grouped`: a metric of several approaches on several data paths, side by side.
 
 Examples
@@ -23,7 +23,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rrampaper.compare_plots import color
+from rrampaper.analysis.comparison import color
+from rrampaper.experiments.train import load_trained_model, resolve_device
+from rrampaper.tasks import get_task
+from rrampaper.tasks.base import predict
 
 
 def confusion_matrix(predicted: np.ndarray, target: np.ndarray, n_classes: int) -> np.ndarray:
@@ -40,11 +43,9 @@ def confusion_on_test(exp, seeds: Sequence[int], *, folder: str | Path | None = 
     """Confusion counts of the selected (best-validation) model of ``exp`` on the task's test
     split, summed over ``seeds`` (``[true, predicted]``, int64 ``[10, 10]`` for the digits).
 
-    Hardware models are evaluated as :func:`rrampaper.train.predict` does: a fresh device read
+    Hardware models are evaluated as :func:`rrampaper.tasks.base.predict` does: a fresh device read
     per evaluation batch, starting from read 0.
     """
-    from rrampaper.tasks import get_task
-    from rrampaper.train import load_trained_model, predict, resolve_device
 
     task = get_task(exp.task)
     hyper = exp.hyper(task)

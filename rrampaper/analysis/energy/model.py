@@ -33,7 +33,7 @@ Examples
 --------
 >>> import torch
 >>> from torch import nn
->>> from rrampaper.energy import constants, count_operations, hybrid_inference
+>>> from rrampaper.analysis.energy import constants, count_operations, hybrid_inference
 >>> ops = count_operations(nn.Sequential(nn.Linear(4, 3, bias=False)), torch.zeros(1, 4))
 >>> e = hybrid_inference(ops, constants(), input_bits=4, keep_ratio=1.0)
 >>> round(float(e["ADC"]) * 1e12, 3)  # 3 conversions x 10 fJ x 2**14, in pJ
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
-from rrampaper.energy.constants import EnergyConstants
+from rrampaper.analysis.energy.constants import EnergyConstants
 
 #: The two comparisons the model can make; ``"inference"`` is the default (see
 #: :data:`DEFAULT_SCENARIO`).

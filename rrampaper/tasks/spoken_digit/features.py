@@ -42,7 +42,7 @@ with a warning that names it.
 Examples
 --------
 >>> import numpy as np
->>> from rrampaper.features import FeatureParams, extract, content_frames
+>>> from rrampaper.tasks.spoken_digit.features import FeatureParams, extract, content_frames
 >>> clip = np.sin(2 * np.pi * 440 * np.arange(3000) / 8000).astype(np.float32)
 >>> extract(clip).shape, content_frames(3000)
 ((23, 20), 12)
@@ -67,6 +67,7 @@ import numpy as np
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path
+from rrampaper.data import load_fsdd, registry
 from rrampaper.data.fsdd import N_TEST_TAKES, SAMPLE_RATE_HZ
 from rrampaper.data.spoken_features import SpokenFeatures
 from rrampaper.paths import results_dir
@@ -151,7 +152,7 @@ def content_frames(n_samples: int, hop_length: int = 256, n_frames: int = 20) ->
 @lru_cache(maxsize=8)
 def _filter_banks(params: FeatureParams) -> tuple[np.ndarray, np.ndarray]:
     """Mel filter banks ``[n_bands, 1 + n_fft // 2]`` and ``[n_mels, 1 + n_fft // 2]``."""
-    import librosa
+    import librosa  # deferred: librosa takes seconds to import; only feature extraction needs it
 
     def bank(n: int) -> np.ndarray:
         return librosa.filters.mel(sr=params.sample_rate, n_fft=params.n_fft, n_mels=n,
@@ -185,7 +186,7 @@ def extract(waveform: np.ndarray, params: FeatureParams | None = None) -> np.nda
         Rows 0-9 floored band energies, rows 10-22 MFCC c0-c12, each block min-max scaled to
         [0, 1] over the clip's frames; columns after :func:`content_frames` are zero.
     """
-    import librosa
+    import librosa  # deferred: librosa takes seconds to import; only feature extraction needs it
 
     params = params or FeatureParams()
     waveform = np.asarray(waveform, dtype=np.float32)
@@ -266,7 +267,6 @@ def cache_path(params: FeatureParams | None = None, folder: str | Path | None = 
     ``<folder or results_dir()>/features/fsdd-<key>.npz`` with ``key`` the SHA-256 (first 16
     hex digits) of the parameters, :data:`RECIPE_VERSION` and the FSDD registry hashes.
     """
-    from rrampaper.data import registry
 
     params = params or FeatureParams()
     fsdd = "".join(f"{p}:{registry.registry()[p]}\n" for p in registry.files("fsdd"))
@@ -339,7 +339,6 @@ def fsdd_features(params: FeatureParams | None = None, *, folder: str | Path | N
         except _UnusableCache as problem:
             warnings.warn(f"{path}: the cached FSDD features cannot be used ({problem}); computing "
                           f"them again and replacing the file", RuntimeWarning, stacklevel=2)
-    from rrampaper.data import load_fsdd
 
     recordings = load_fsdd("all")
     if recordings.sample_rate != params.sample_rate:

@@ -3,7 +3,7 @@ programming operations, measured by the experiments or from the count model.
 
 Examples
 --------
->>> from rrampaper.energy.workloads import count_model_programming
+>>> from rrampaper.analysis.energy.workloads import count_model_programming
 >>> count_model_programming([576, 9216, 51200, 1280], keep_ratio=0.5, steps=10,
 ...                         flips_per_weight_step=0.0)["initial_resets"]
 31136
@@ -16,8 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+import torch
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
+from rrampaper.analysis.energy.operations import count_operations, unet_operations
+from rrampaper.models import FashionCNN, SpokenDigitCRNN
 
 #: The three tasks of the paper's energy claim.
 ENERGY_TASKS: tuple[str, ...] = ("fashion_mnist", "spoken_digit", "drive")
@@ -65,16 +68,13 @@ def task_operations(task: str, patch: int = 48) -> pd.DataFrame:
     Fashion-MNIST: :class:`rrampaper.models.FashionCNN` on a 28x28 image; spoken digit:
     :class:`rrampaper.models.SpokenDigitCRNN` on 23x20 features; DRIVE: the U-Net of
     docs/paper.md#drive on a ``patch x patch`` patch (48: the training crop), from
-    :func:`rrampaper.energy.operations.unet_operations`.
+    :func:`rrampaper.analysis.energy.operations.unet_operations`.
     """
-    import torch
 
-    from rrampaper.energy.operations import count_operations, unet_operations
 
     check_choice("task", task, ENERGY_TASKS)
     if task == "drive":
         return unet_operations(patch, patch)
-    from rrampaper.models import FashionCNN, SpokenDigitCRNN
 
     gen = torch.Generator().manual_seed(0)
     if task == "fashion_mnist":
@@ -107,7 +107,7 @@ def count_model_programming(weights_per_layer: Sequence[int], keep_ratio: float,
 
 
 def measured_programming(grid, approach: str) -> dict[str, float]:
-    """Programming operations of ``approach`` in a :func:`rrampaper.study.train_grid` result,
+    """Programming operations of ``approach`` in a :func:`rrampaper.experiments.study.train_grid` result,
     mean over seeds: SET and RESET summed over epochs, and the initial RESETs."""
     sel = grid.sel(approach=approach)
     return {"set_ops": float(sel["set_ops"].sum("epoch").mean("seed")),

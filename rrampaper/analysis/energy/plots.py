@@ -4,7 +4,7 @@ Examples
 --------
 >>> import matplotlib.pyplot as plt
 >>> import pandas as pd
->>> from rrampaper.energy.plots import plot_breakdown
+>>> from rrampaper.analysis.energy.plots import plot_breakdown
 >>> fig, ax = plt.subplots()
 >>> table = pd.DataFrame({"ADC": [2e-9, 1e-9], "DAC": [1e-9, 0.0]}, index=["hybrid", "GPU"])
 >>> plot_breakdown(ax, table)
@@ -57,7 +57,7 @@ def plot_breakdown(ax: plt.Axes, table: pd.DataFrame) -> None:
 
 
 def plot_tornado(ax: plt.Axes, table: pd.DataFrame, top: int = 10, title: str = "") -> None:
-    """Tornado chart of a :func:`rrampaper.energy.sensitivity` table: for the ``top`` constants
+    """Tornado chart of a :func:`rrampaper.analysis.energy.sensitivity` table: for the ``top`` constants
     with the largest swing, a bar from the reduction at the low end to that at the high end,
     around the baseline reduction (dashed line)."""
     rows = table.head(top)

@@ -1,6 +1,6 @@
 """How each compared method turns a task's dense model into what is trained.
 
-The training loop (:mod:`rrampaper.train`) calls the same hooks for every method:
+The training loop (:mod:`rrampaper.experiments.train`) calls the same hooks for every method:
 ``build(model)`` once, ``after_step(model)`` after every optimizer step, ``end_epoch(model,
 improved)`` once per epoch (``improved``: the validation metric reached a new best) and
 ``programming_ops(model)`` for the device programming operations since the previous call.
