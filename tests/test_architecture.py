@@ -134,3 +134,33 @@ def test_package_imports_in_a_fresh_interpreter_without_the_heavy_optional_stack
             "print(sorted(n for n in ('papermill', 'librosa', 'nbconvert') if n in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _private_owner(module: str) -> str | None:
+    """The package that owns ``module`` if ``module`` is (inside) a private ``_x`` module."""
+    parts = module.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            return ".".join(parts[:i])
+    return None
+
+
+def test_private_owner_finds_the_private_component():
+    assert _private_owner("rrampaper.devices._params") == "rrampaper.devices"
+    assert _private_owner("rrampaper._checks") == "rrampaper"
+    assert _private_owner("rrampaper.devices.streams") is None
+
+
+def test_no_module_imports_a_private_module_of_another_sub_package(graph):
+    """A ``_x`` module is its sub-package's own; what others need is public (e.g. seed helpers
+    live in ``rrampaper.devices.streams``). The root's foundation helpers (``rrampaper._checks``,
+    ``_io``, ``_progress``) are shared by every layer and allowed."""
+    offending = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            owner = _private_owner(imported) if imported.startswith("rrampaper.") else None
+            if owner is None or owner == "rrampaper":
+                continue
+            if module != owner and not module.startswith(owner + "."):
+                offending.append(f"{module} imports {imported}")
+    assert offending == []

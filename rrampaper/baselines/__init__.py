@@ -16,8 +16,9 @@ and the noise levels default to the device model's (:mod:`rrampaper.devices.tech
 - :mod:`.device_weight`: the device weight itself (:class:`DeviceWeight`, a parametrization read
   with noise at every forward) and model-level helpers (:func:`restart_eval_reads`,
   :func:`set_read_policy`, :func:`device_weights`, :func:`programmed_weights`).
-- :mod:`.noise`: :func:`scaled_noise`, the technology with its read / programming noise
-  multiplied (``read_noise_scale``, ``programming_noise_scale``) for noise sweeps.
+- Noise sweeps: ``read_noise_scale`` / ``programming_noise_scale`` of both wrap the technology
+  in :class:`rrampaper.devices.ScaledNoise` (its read / programming sigmas multiplied, the
+  same devices per seed).
 
 Example
 -------
@@ -43,7 +44,6 @@ from rrampaper.baselines.device_weight import (
     weight_scale_s,
 )
 from rrampaper.baselines.in_situ import InSituWeight, InSituWO
-from rrampaper.baselines.noise import scaled_noise
 from rrampaper.baselines.transfer import LayerProgramming, ProgrammingReport, program_model
 
 __all__ = [
@@ -58,7 +58,6 @@ __all__ = [
     "programmable_weights",
     "programmed_weights",
     "restart_eval_reads",
-    "scaled_noise",
     "set_read_policy",
     "shadow_weight",
     "weight_scale_s",

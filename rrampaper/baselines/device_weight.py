@@ -48,7 +48,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from rrampaper._checks import check_choice, check_positive_int
-from rrampaper.devices._random import READ_STREAM, generator
+from rrampaper.devices.streams import ReadStream
 from rrampaper.topology.reads import ReadSequence, restart_eval_reads, set_read_policy  # noqa: F401 (re-exported)
 
 WEIGHT_SCALES: tuple[str, ...] = ("per_layer", "per_channel")
@@ -85,8 +85,9 @@ class DeviceWeight(ReadSequence, nn.Module):
     scale_s:
         Siemens per weight unit, broadcastable to the weight's shape.
     seed, key:
-        The read noise of read ``i`` comes from ``generator(seed, *key, READ_STREAM, i)``
-        (:mod:`rrampaper.devices._random`); ``key`` tells tensors of one model apart.
+        The read noise of read ``i`` comes from ``ReadStream(seed, *key)``
+        (:mod:`rrampaper.devices.streams`, the chip's read noise); ``key`` tells tensors of one
+        model apart.
     train_reads, eval_reads:
         Read policies (``"advance"``, ``"fixed"``, ``"noiseless"``) in ``train()`` and
         ``eval()`` mode.
@@ -123,6 +124,7 @@ class DeviceWeight(ReadSequence, nn.Module):
         self.register_buffer("scale", scale)  # float64: the mapping targets are exact
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.key = tuple(check_positive_int("key", k, minimum=0) for k in key)
+        self._stream = ReadStream(self.seed, *self.key)
         self.init_reads(train_reads, eval_reads)
         self.straight_through = bool(straight_through)
         self._in_forward = False
@@ -148,9 +150,7 @@ class DeviceWeight(ReadSequence, nn.Module):
     def _device_weight(self, read_index: int | None) -> Tensor:
         delta = self.g_plus - self.g_minus
         if read_index is not None:
-            gen = generator(self.seed, *self.key, READ_STREAM, read_index, device=delta.device)
-            noise = torch.randn(delta.shape, generator=gen, device=delta.device, dtype=delta.dtype)
-            delta = torch.addcmul(delta, self.read_sigma, noise)
+            (delta,) = self._stream.read(read_index, [delta], [self.read_sigma])
         return delta / self.scale.to(delta.dtype)
 
     # ------------------------------------------------------------------ parametrization

@@ -65,7 +65,6 @@ from rrampaper.baselines.device_weight import (
     shadow_weight,
     weight_scale_s,
 )
-from rrampaper.baselines.noise import scaled_noise
 from rrampaper.baselines.transfer import (
     DEFAULT_ATOL_S,
     DEFAULT_MAX_PULSES,
@@ -73,12 +72,14 @@ from rrampaper.baselines.transfer import (
     IN_SITU_STREAM,
     ProgrammingReport,
     check_finite_weights,
+    check_noise_scales,
     check_write_verify,
     program_tensor,
 )
-from rrampaper.devices._random import PROGRAM_STREAM, generator
 from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, program_conductances
+from rrampaper.devices.scaled import ScaledNoise
+from rrampaper.devices.streams import PROGRAM_STREAM, generator
 from rrampaper.devices.technologies import Technology, technology
 from rrampaper.topology.reads import READ_POLICIES
 
@@ -171,7 +172,10 @@ class InSituWO:
         exclude: Iterable[str] = (),
     ) -> None:
         self.technology = _technology(technology)
-        self.device = scaled_noise(self.technology, read_noise_scale, programming_noise_scale)
+        check_noise_scales(read_noise_scale, programming_noise_scale)
+        self.device = ScaledNoise(
+            self.technology, read_scale=read_noise_scale, programming_scale=programming_noise_scale
+        )
         self.write_budget = (
             None
             if write_budget is None

@@ -15,7 +15,7 @@ the paper's own baseline code is not public, so every choice here is a named par
 The noise levels are the technology preset's (``rrampaper.devices.technologies``: for the
 paper's TaOx RRAM, programming sigma from Milo et al., IRPS 2021 and 1 % read noise after
 aihwkit's ReRAM recommendation); ``read_noise_scale`` and ``programming_noise_scale`` multiply
-them for noise sweeps (:func:`~rrampaper.baselines.noise.scaled_noise`).
+them for noise sweeps (the technology becomes :class:`rrampaper.devices.ScaledNoise`).
 
 Example
 -------
@@ -49,10 +49,10 @@ from rrampaper.baselines.device_weight import (
     programmable_weights,
     weight_scale_s,
 )
-from rrampaper.baselines.noise import scaled_noise
-from rrampaper.devices._random import PROGRAM_STREAM, generator
 from rrampaper.devices.array import combined_sigma
 from rrampaper.devices.programming import METHODS, ProgramResult, program_weights
+from rrampaper.devices.scaled import ScaledNoise
+from rrampaper.devices.streams import PROGRAM_STREAM, generator
 from rrampaper.devices.technologies import Technology, technology
 from rrampaper.errors import ParameterError
 from rrampaper.topology.reads import READ_POLICIES
@@ -200,6 +200,12 @@ def check_write_verify(tolerance: float, atol_s: float, max_pulses: int) -> int:
     return check_positive_int("max_pulses", max_pulses)
 
 
+def check_noise_scales(read_noise_scale: float, programming_noise_scale: float) -> None:
+    """Validate the noise multipliers (in [0, 100]) under the baselines' parameter names."""
+    check_range("read_noise_scale", read_noise_scale, 0.0, 100.0)
+    check_range("programming_noise_scale", programming_noise_scale, 0.0, 100.0)
+
+
 def program_tensor(
     weight: Tensor,
     device: Technology,
@@ -319,7 +325,8 @@ def program_model(
     check_choice("train_reads", train_reads, READ_POLICIES)
     check_choice("eval_reads", eval_reads, READ_POLICIES)
     seed = check_positive_int("seed", seed, minimum=0)
-    device = scaled_noise(tech, read_noise_scale, programming_noise_scale)
+    check_noise_scales(read_noise_scale, programming_noise_scale)
+    device = ScaledNoise(tech, read_scale=read_noise_scale, programming_scale=programming_noise_scale)
     programmed = copy.deepcopy(model)
     targets = programmable_weights(programmed, exclude)
     if not targets:

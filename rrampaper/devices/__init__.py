@@ -15,6 +15,8 @@ One module per job (see ``README.md`` in this folder):
 - :mod:`.measured`: the official measured-data format, :class:`MeasuredChip`.
 - :mod:`.fit`: maximum-likelihood fits with standard errors and goodness of fit.
 - :mod:`.plots`: the device figures of ``notebooks/01_device_statistics.ipynb``.
+- :mod:`.streams`: seed derivation (``derive_seed``, ``generator``, ``as_generator``) and
+  :class:`~.streams.ReadStream`, the one implementation of cycle-to-cycle read noise.
 
 Examples
 --------

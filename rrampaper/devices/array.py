@@ -30,43 +30,14 @@ import xarray as xr
 
 from rrampaper import __version__
 from rrampaper._checks import check_positive_int
-from rrampaper.devices._random import READ_STREAM, SIGN_STREAM, derive_seed, generator
 from rrampaper.devices.programming import ProgramResult, program_conductances, program_weights
+from rrampaper.devices.streams import SIGN_STREAM, ReadStream, check_read_index, generator
 from rrampaper.devices.technologies import Technology, technology
 
 
 def combined_sigma(tech: Technology, g_a: torch.Tensor, g_b: torch.Tensor) -> torch.Tensor:
     """Read-noise sigma (S) of the difference of two cells read independently."""
     return torch.sqrt(tech.read_sigma(g_a) ** 2 + tech.read_sigma(g_b) ** 2)
-
-
-def check_read_index(index: Any) -> int:
-    """A read index must be an integer >= 0."""
-    return check_positive_int("index", index, minimum=0)
-
-
-class ReadStream:
-    """Reproducible per-read noise: ``normal(shape)`` for read ``i`` from ``(seed, key, i)``."""
-
-    def __init__(self, seed: int, *key: int) -> None:
-        self.seed = seed
-        self.key = key
-        self._generators: dict[str, torch.Generator] = {}
-
-    def generator(self, index: int, device: torch.device) -> torch.Generator:
-        """The generator of read ``index`` on ``device`` (re-seeded, cached per device)."""
-        name = str(device)
-        gen = self._generators.get(name)
-        if gen is None:
-            gen = torch.Generator(device=device)
-            self._generators[name] = gen
-        gen.manual_seed(derive_seed(self.seed, *self.key, READ_STREAM, index))
-        return gen
-
-    def normal(self, index: int, shape: Sequence[int], device: torch.device, dtype) -> torch.Tensor:
-        """Standard normal noise of read ``index``."""
-        gen = self.generator(check_read_index(index), device)
-        return torch.randn(tuple(shape), generator=gen, device=device, dtype=dtype)
 
 
 class CrossbarArray:
@@ -166,9 +137,11 @@ class CrossbarArray:
     # -- reads ----------------------------------------------------------------------------
     def read(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Read cycle ``index``: noisy (kept, pruned) weights of every pair, siemens, float32."""
-        noise = self._stream.normal(index, (2, self.rows, self.cols), torch.device("cpu"), torch.float32)
-        kept = torch.addcmul(self.kept_weight(), self._cached("sigma_kept"), noise[0])
-        pruned = torch.addcmul(self.pruned_weight(), self._cached("sigma_pruned"), noise[1])
+        kept, pruned = self._stream.read(
+            index,
+            [self.kept_weight(), self.pruned_weight()],
+            [self._cached("sigma_kept"), self._cached("sigma_pruned")],
+        )
         return kept, pruned
 
     def read_weight(self, index: int) -> torch.Tensor:
@@ -187,9 +160,8 @@ class CrossbarArray:
             g = torch.stack(self.cell_conductances())
             sigma = self.technology.read_sigma(g.double()).float()
             self._cell_cache = {"key": key, "g": g, "sigma": sigma}
-        gen = generator(self.seed, 1, READ_STREAM, check_read_index(index))
-        z = torch.randn((2, self.rows, self.cols), generator=gen, dtype=torch.float32)
-        cells = torch.addcmul(self._cell_cache["g"], self._cell_cache["sigma"], z)
+        cache = self._cell_cache
+        cells = ReadStream(self.seed, 1).read(index, list(cache["g"]), list(cache["sigma"]))
         return cells[0], cells[1]
 
     def iter_reads(self, n_reads: int, start: int = 0) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
@@ -348,11 +320,11 @@ class CrossbarArray:
         out_reset = np.empty_like(out_set)
         cells = [x.reshape(-1).double() for x in (self.g_formed, self.g_off, self.g_reset)]
         sigmas = [tech.read_sigma(g) for g in cells]
+        stream = ReadStream(self.seed, 2)
         for j in range(n_reads):
-            gen = generator(self.seed, 2, READ_STREAM, start + j)
-            z = torch.randn((4, n), generator=gen, dtype=torch.float64)
-            formed, off, reset = (g + s * z[k] for k, (g, s) in enumerate(zip(cells, sigmas, strict=True)))
-            off_again = cells[1] + sigmas[1] * z[3]
+            formed, off, reset, off_again = stream.read(
+                start + j, [*cells, cells[1]], [*sigmas, sigmas[1]]
+            )
             out_set[j, :n], out_set[j, n:] = formed.numpy(), off.numpy()
             out_reset[j, :n], out_reset[j, n:] = reset.numpy(), off_again.numpy()
         return {"set": out_set, "reset": out_reset}

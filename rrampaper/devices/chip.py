@@ -28,8 +28,8 @@ from typing import Any
 import torch
 
 from rrampaper._checks import check_positive_int
-from rrampaper.devices._random import MACRO_STREAM, derive_seed
-from rrampaper.devices.array import CrossbarArray, ReadStream, check_read_index, combined_sigma
+from rrampaper.devices.array import CrossbarArray, combined_sigma
+from rrampaper.devices.streams import MACRO_STREAM, ReadStream, check_read_index, derive_seed
 from rrampaper.devices.technologies import Technology, technology
 
 
@@ -122,11 +122,9 @@ class DeviceWeights:
             self.to(device)
         if index is None:
             return self._kept.to(dtype), self._pruned.to(dtype)
-        noise = self._stream.normal(
-            check_read_index(index), (2, *self.shape), self.device, torch.float32
+        kept, pruned = self._stream.read(
+            check_read_index(index), [self._kept, self._pruned], [self._sigma_kept, self._sigma_pruned]
         )
-        kept = torch.addcmul(self._kept, self._sigma_kept, noise[0])
-        pruned = torch.addcmul(self._pruned, self._sigma_pruned, noise[1])
         return kept.to(dtype), pruned.to(dtype)
 
     def apply_mask(self, keep: torch.Tensor) -> tuple[int, int]:

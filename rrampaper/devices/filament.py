@@ -52,8 +52,8 @@ from scipy import stats
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.devices._params import Parameter, ParameterSet, as_attrs
-from rrampaper.devices._random import as_generator
 from rrampaper.devices.distributions import FormedConductance
+from rrampaper.devices.streams import as_generator
 
 #: Conductance quantum :math:`G_0 = 2e^2/h` in siemens (exact since the 2019 SI redefinition).
 G0 = 7.748091729863649e-05

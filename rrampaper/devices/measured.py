@@ -33,10 +33,9 @@ import torch
 
 from rrampaper._checks import check_choice, check_positive_int
 from rrampaper._io import atomic_path
-from rrampaper.devices._random import MEASURED_SIGN_STREAM, generator
-from rrampaper.devices.array import check_read_index
 from rrampaper.devices.chip import check_shape
 from rrampaper.devices.fit import FitResult, fit_conductances, fit_read_noise
+from rrampaper.devices.streams import MEASURED_SIGN_STREAM, check_read_index, generator
 
 OFFICIAL_KEYS = ("set", "reset")
 SUFFIXES = {".npz": "npz", ".pt": "pt", ".pth": "pt"}

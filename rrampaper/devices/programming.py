@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from rrampaper._checks import check_choice, check_positive_int, check_range
-from rrampaper.devices._random import as_generator
+from rrampaper.devices.streams import as_generator
 from rrampaper.devices.technologies import Technology, technology
 from rrampaper.errors import ParameterError
 

@@ -43,8 +43,8 @@ import torch
 
 from rrampaper._checks import check_choice, check_positive_int
 from rrampaper.devices._params import Parameter, ParameterSet, as_attrs
-from rrampaper.devices._random import as_generator
 from rrampaper.devices.filament import FilamentModel
+from rrampaper.devices.streams import as_generator
 
 US = 1e-6  # one microsiemens in siemens
 

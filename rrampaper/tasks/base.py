@@ -173,8 +173,7 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int, device: torch.dev
     Hardware models read the device afresh for every batch, starting from read 0 at each call,
     so two evaluations of the same model see the same device reads.
     """
-    model.eval()
-    reads.restart_eval_reads(model, 0)
+    reads.begin_evaluation(model)
     outputs = [model(inputs[i:i + batch_size].to(device)).float().cpu()
                for i in range(0, len(inputs), batch_size)]
     return torch.cat(outputs)

@@ -42,7 +42,7 @@ from rrampaper.topology.layers import PrunableConv2d, PrunableLinear
 from rrampaper.topology.limit_size import LimitSizeSchedule, apply_limit_size
 from rrampaper.topology.mask import kept_count, topk_mask
 from rrampaper.topology.masked_weight import MaskedWeight
-from rrampaper.topology.reads import READ_POLICIES
+from rrampaper.topology.reads import READ_POLICIES, begin_evaluation
 from rrampaper.topology.rnn import PrunableRNN, relu_rnn_steps
 from rrampaper.topology.weights import (
     RELU_GAIN,
@@ -68,6 +68,7 @@ __all__ = [
     "WeightArray",
     "WeightDevice",
     "apply_limit_size",
+    "begin_evaluation",
     "fan_in",
     "invalidate_masks",
     "kaiming_normal",

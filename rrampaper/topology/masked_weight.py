@@ -284,16 +284,11 @@ class MaskedWeight(ReadSequence, nn.Module):
 
     def get_extra_state(self) -> dict[str, Any]:
         """Python state that a checkpoint must keep: read counters and whether a mask exists."""
-        return {
-            "train_read": self.train_read,
-            "eval_read": self.eval_read,
-            "has_mask": self.has_mask,
-        }
+        return {**self.read_state(), "has_mask": self.has_mask}
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`get_extra_state`; the mask is revalidated at the next forward."""
-        self.train_read = int(state["train_read"])
-        self.eval_read = int(state["eval_read"])
+        self.load_read_state(state)
         self.has_mask = bool(state["has_mask"])
         self.invalidate()
 

@@ -9,8 +9,9 @@ cycle-to-cycle noise per read). :class:`ReadSequence` keeps one counter per mode
 - ``"fixed"``: always the counter's current read;
 - ``"noiseless"``: the device-to-device values without read noise.
 
-Call :func:`restart_eval_reads` before each evaluation so that every evaluation of a model sees
-the same reads (:func:`rrampaper.tasks.base.predict` does).
+Call :func:`begin_evaluation` (evaluation mode, evaluation reads restarted at read 0) before
+each evaluation so that every evaluation of a model sees the same reads; every evaluation loop
+of the package does (:func:`rrampaper.tasks.base.predict`, the DRIVE sliding window).
 """
 
 from __future__ import annotations
@@ -81,6 +82,17 @@ def restart_eval_reads(model: nn.Module, start: int = 0) -> None:
     """Set the next evaluation read of every device-reading module of ``model`` to ``start``."""
     for module in reading_modules(model):
         module.set_read_counters(eval=start)
+
+
+def begin_evaluation(model: nn.Module) -> nn.Module:
+    """Put ``model`` in evaluation mode with its evaluation reads restarted at read 0.
+
+    The one place where "an evaluation starts at read 0" is implemented: two evaluations of the
+    same model then see the same device reads. Returns ``model``.
+    """
+    model.eval()
+    restart_eval_reads(model, 0)
+    return model
 
 
 def set_read_policy(

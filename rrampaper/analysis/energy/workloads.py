@@ -21,6 +21,7 @@ import torch
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.analysis.energy.operations import count_operations, unet_operations
 from rrampaper.models import FashionCNN, SpokenDigitCRNN
+from rrampaper.topology import kept_count
 
 #: The three tasks of the paper's energy claim.
 ENERGY_TASKS: tuple[str, ...] = ("fashion_mnist", "spoken_digit", "drive")
@@ -83,10 +84,10 @@ def task_operations(task: str, patch: int = 48) -> pd.DataFrame:
 
 
 def initial_resets(weights_per_layer: Sequence[int], keep_ratio: float) -> int:
-    """RESETs of the first mask: ``numel - ceil(keep_ratio * numel)`` per layer (all pairs start
-    formed; rrampaper.topology keeps exactly ``ceil(keep_ratio * numel)``)."""
+    """RESETs of the first mask: ``numel - kept_count(numel, keep_ratio)`` per layer (all pairs
+    start formed; the kept count is :func:`rrampaper.topology.kept_count`, the one TO keeps)."""
     check_range("keep_ratio", keep_ratio, 0.0, 1.0, low_open=True)
-    return int(sum(int(n) - math.ceil(keep_ratio * int(n)) for n in weights_per_layer))
+    return int(sum(int(n) - kept_count(int(n), keep_ratio) for n in weights_per_layer))
 
 
 def count_model_programming(weights_per_layer: Sequence[int], keep_ratio: float, steps: float,

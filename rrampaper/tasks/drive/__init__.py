@@ -210,8 +210,7 @@ def vessel_probability(model: nn.Module, images: Tensor, targets: Tensor | None,
     are skipped and their pixels get probability 0. The model runs in evaluation mode; hardware
     models restart their evaluation reads at 0, so every evaluation sees the same reads.
     """
-    model.eval()
-    reads.restart_eval_reads(model, 0)
+    reads.begin_evaluation(model)
     mask = None if targets is None else targets != IGNORE_INDEX
     probabilities = sliding_window(lambda x: model(x).exp(), images, window=window, stride=stride,
                                    batch_size=batch_size, mask=mask, device=device)
