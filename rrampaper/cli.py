@@ -26,8 +26,7 @@ from rrampaper._io import ensure_writable
 from rrampaper.data import check_all
 from rrampaper.devices import TECHNOLOGIES
 from rrampaper.errors import ParameterError, RrampaperError
-from rrampaper.experiments import study
-from rrampaper.experiments.approaches import METHODS
+from rrampaper.experiments import approaches, study
 from rrampaper.experiments.html_check import check_folder
 from rrampaper.experiments.reproduce import NotebookFailed, reproduce
 from rrampaper.experiments.train import MAX_LR, Experiment, resolve_device
@@ -180,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "find them (a later notebook run with the same profile loads them instead of "
                     "training). Prints the test metric at the best-validation epoch.")
     tr.add_argument("task", choices=TASKS, help="the experiment")
-    tr.add_argument("--approach", nargs="+", choices=METHODS,
+    tr.add_argument("--approach", nargs="+", choices=approaches.trained_methods(),
                     default=["software_TO", "hardware_TO", "software_WO"],
                     help="methods to train (default: software_TO hardware_TO software_WO)")
     tr.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,

@@ -22,6 +22,7 @@ def _accuracy(output: str, row: str) -> float:
     return float(line.split()[1])  # the column after the one-word row name: the mean
 
 
+@pytest.mark.slow
 def test_train_stores_runs_that_a_second_call_loads(tmp_path, capsys):
     argv = ["train", "fashion_mnist", "--profile", "smoke", "--approach", "software_WO",
             "--epochs", "1", "--n-train", "600", "--results-dir", str(tmp_path)]

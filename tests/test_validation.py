@@ -164,6 +164,7 @@ def test_every_notebook_checks_all_its_parameters_first(path):
     assert set(names) - {"profile"} <= set(CHECKS)
 
 
+@pytest.mark.slow
 def test_papermill_bad_parameters_fail_in_the_cell_after_parameters(tmp_path, monkeypatch):
     papermill = pytest.importorskip("papermill")
     source = next(p for p in NOTEBOOKS if p.name.startswith("02_"))

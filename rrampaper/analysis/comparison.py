@@ -3,7 +3,8 @@
 Each function draws on a matplotlib ``Axes`` from the labelled results of
 :func:`rrampaper.experiments.study.train_grid` and the baselines, with mean ± standard deviation over
 seeds (shaded bands or error bars, individual seeds as dots). Colours come from
-:data:`rrampaper.analysis.plotting.METHOD_COLORS`.
+:data:`rrampaper.experiments.approaches.APPROACHES` (also
+:data:`rrampaper.analysis.plotting.METHOD_COLORS`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import numpy as np
 import xarray as xr
 
 from rrampaper.analysis.paper import Claim
-from rrampaper.analysis.plotting import METHOD_COLORS
+from rrampaper.experiments import approaches
 
 _FALLBACK = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
 
 
 def color(label: str, index: int = 0) -> str:
-    """Colour of a method label (the package's fixed colours, else the cycle)."""
-    return METHOD_COLORS.get(label, _FALLBACK[index % len(_FALLBACK)])
+    """Colour of a method label (the registered approach's colour, else the cycle)."""
+    return approaches.colours().get(label) or _FALLBACK[index % len(_FALLBACK)]
 
 
 def _mean_sd(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +65,13 @@ def gain(to_values: np.ndarray, wo_values: np.ndarray, scale: float = 100.0) -> 
     diff = (np.asarray(to_values, float) - np.asarray(wo_values, float)) * scale
     mean, sd = _mean_sd(diff)
     return float(mean), float(sd)
+
+
+def gains(values: Mapping[str, np.ndarray], to_label: str, versus: list[str] | tuple[str, ...],
+          scale: float = 100.0) -> dict[str, tuple[float, float]]:
+    """``{wo_label: gain(values[to_label], values[wo_label])}`` for every ``wo_label`` of
+    ``versus`` present in ``values`` (:func:`gain`)."""
+    return {label: gain(values[to_label], values[label], scale) for label in versus if label in values}
 
 
 def plot_headline(

@@ -22,18 +22,13 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 
 from rrampaper._io import atomic_path
+from rrampaper.experiments import approaches
 from rrampaper.paths import figures_dir
 
-#: Colours by method, used by every comparison figure so that TO and WO look the same
-#: everywhere (seaborn "colorblind" palette).
-METHOD_COLORS: dict[str, str] = {
-    "software TO": "#0173b2",
-    "hardware TO": "#029e73",
-    "software WO": "#de8f05",
-    "WO on device": "#d55e00",
-    "WO write-verify": "#cc78bc",
-    "in-situ WO": "#ca9161",
-}
+#: Colours by method label, used by every comparison figure so that TO and WO look the same
+#: everywhere (seaborn "colorblind" palette); defined with each approach in
+#: :data:`rrampaper.experiments.approaches.APPROACHES`.
+METHOD_COLORS: dict[str, str] = approaches.colours()
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 

@@ -59,11 +59,13 @@ from torch import Tensor, nn
 from rrampaper import __version__
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.devices import Chip
+from rrampaper.experiments import approaches
 from rrampaper.models import weight_count
 from rrampaper.models.resnet import ResNetSpec
 from rrampaper.topology import make_prunable, programming_counts, reset_programming_counts
 
-METHODS: tuple[str, ...] = ("software TO", "hardware TO", "dense")
+#: The approaches timed, by their labels in :data:`rrampaper.experiments.approaches.APPROACHES`.
+METHODS: tuple[str, ...] = tuple(approaches.label(k) for k in ("software_TO", "hardware_TO", "dense"))
 MEMORY_PARTS: tuple[str, ...] = ("state", "gradients", "optimizer", "activations")
 
 #: Cells of the paper's macro (512 x 512 = 256K, docs/paper.md#chip) and cells per weight (one

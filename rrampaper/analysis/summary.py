@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rrampaper._checks import check_choice
 from rrampaper._io import atomic_path
+from rrampaper.analysis.comparison import gains
 from rrampaper.analysis.paper import CLAIMS, NATURE, VERSIONS, claim
 from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
@@ -88,6 +90,37 @@ def save_headline(headline: Headline, *, folder: str | Path | None = None) -> Pa
     with atomic_path(target) as tmp:
         tmp.write_text(json.dumps(dataclasses.asdict(headline), indent=1, ensure_ascii=False))
     return target
+
+
+#: How each gain of hardware TO is named in the stored headlines, by the label it is measured
+#: against.
+GAIN_VARIANTS: dict[str, str] = {
+    "WO on device": "hardware TO − WO on device (one-shot)",
+    "WO write-verify": "hardware TO − WO write-verify",
+    "in-situ WO": "hardware TO − in-situ WO with TO's write budget",
+}
+
+
+def save_gains(key: str, profile: str, seeds: list[int], values: dict[str, Any], *,
+               versus: tuple[str, ...] | list[str] = tuple(GAIN_VARIANTS),
+               to_label: str = "hardware TO", metric: str = "", variant_suffix: str = "",
+               version: str = NATURE, folder: str | Path | None = None,
+               ) -> dict[str, tuple[float, float]]:
+    """Store the headline gains ``to_label`` − each label of ``versus`` present in ``values``
+    (``{label: metric per seed}``, fractions) under the claim ``key``; return them.
+
+    Each record (:class:`Headline`) is named by :data:`GAIN_VARIANTS` plus ``variant_suffix``
+    and keeps both means (in %, two decimals) as ``details``, named ``"<label> <metric>%"``.
+    """
+    measured = gains(values, to_label, list(versus))
+    unit = f" {metric} %" if metric else " %"
+    means = {label: round(100 * float(np.mean(v)), 2) for label, v in values.items()}
+    for label, (mean, sd) in measured.items():
+        save_headline(Headline(key, GAIN_VARIANTS[label] + variant_suffix, profile, list(seeds),
+                               mean, sd, version=version,
+                               details={f"{to_label}{unit}": means[to_label],
+                                        f"{label}{unit}": means[label]}), folder=folder)
+    return measured
 
 
 def load_headlines(profile: str, *, folder: str | Path | None = None) -> list[Headline]:

@@ -16,18 +16,31 @@ method             what is trained
 ``insitu_WO``      the weights, on the device model, with a write budget
                    (:class:`rrampaper.baselines.InSituWO`)
 =================  ===========================================================================
+
+Every compared approach is one :class:`Approach` of :data:`APPROACHES`, the single place that
+names it: its key (for trained approaches the stored-run key, ``Experiment.method``), the label
+and colour of every figure, its kind, how its method is built (or, for WO programmed onto the
+device, which trained approach it programs and with which program) and the programming counters
+it reports. The training loop, the CLI, the figures, the scaling benchmark and the notebooks read
+it; adding an approach is one :func:`register` call (:func:`registered` for a temporary one).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from torch import nn
 
-from rrampaper import topology
+from rrampaper import baselines, topology
 from rrampaper.devices import Chip
+from rrampaper.errors import ParameterError
+from rrampaper.tasks import Hyper, Task
 
-METHODS = ("software_TO", "hardware_TO", "software_WO", "insitu_WO")
+#: An :class:`rrampaper.experiments.train.Experiment` (not imported: train imports this module).
+Experiment = Any
 
 
 class Method(Protocol):
@@ -110,3 +123,165 @@ class SoftwareWO(_Base):
 
     def build(self, model: nn.Module) -> nn.Module:
         return model
+
+
+# --------------------------------------------------------------------------------------------
+# The registry of approaches
+# --------------------------------------------------------------------------------------------
+
+#: What an approach is: ``"trained"`` (a run of :func:`rrampaper.experiments.train.run`, keyed
+#: by ``Experiment.method``), ``"programmed"`` (a trained approach's selected model written onto
+#: the device and evaluated, :func:`rrampaper.experiments.study.wo_on_device`) or
+#: ``"benchmark"`` (only timed by :mod:`rrampaper.analysis.scaling`, never trained to a result).
+KINDS: tuple[str, ...] = ("trained", "programmed", "benchmark")
+
+#: ``(experiment, task, hyper) -> Method``: how a trained approach's method object is made.
+Builder = Callable[[Experiment, Task, Hyper], Method]
+
+
+@dataclass(frozen=True)
+class Approach:
+    """One compared approach (see :data:`APPROACHES`).
+
+    Attributes
+    ----------
+    key:
+        Its name; for a trained approach the ``Experiment.method`` string that keys stored runs.
+    label:
+        How every figure and table names it.
+    colour:
+        Its colour in every figure; ``None``: the next colour of the palette.
+    kind:
+        One of :data:`KINDS`.
+    build:
+        Trained approaches: makes the method object from ``(experiment, task, hyper)``;
+        ``None`` for the others.
+    source, program:
+        Programmed approaches: the key of the trained approach whose models are programmed and
+        the programming method (:data:`rrampaper.devices.programming.METHODS`).
+    counters:
+        The programming-operation counters it reports (keys of ``Method.programming_ops`` for a
+        trained approach, e.g. ``"set"``, ``"reset"``, ``"writes"``; ``"pulses"`` for a
+        programmed one).
+    """
+
+    key: str
+    label: str
+    colour: str | None
+    kind: str
+    build: Builder | None = None
+    source: str | None = None
+    program: str | None = None
+    counters: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ParameterError(f"kind={self.kind!r} must be one of {KINDS}")
+        if (self.kind == "trained") != (self.build is not None):
+            raise ParameterError(f"approach {self.key!r}: a trained approach has a builder, "
+                                 f"no other kind has one")
+        if (self.kind == "programmed") != (self.source is not None and self.program is not None):
+            raise ParameterError(f"approach {self.key!r}: a programmed approach names its source "
+                                 f"and program, no other kind does")
+
+
+def _software_to(exp: Experiment, task: Task, hyper: Hyper) -> Method:
+    return SoftwareTO(task.software_weights, exp.keep_ratio, exp.seed)
+
+
+def _hardware_to(exp: Experiment, task: Task, hyper: Hyper) -> Method:
+    return HardwareTO(exp.technology, exp.keep_ratio, exp.seed,
+                      hyper.limit_size if exp.limit_size else None)
+
+
+def _software_wo(exp: Experiment, task: Task, hyper: Hyper) -> Method:
+    return SoftwareWO()
+
+
+def _insitu_wo(exp: Experiment, task: Task, hyper: Hyper) -> Method:
+    # The initial programming of the WO weights is not charged to the budget (favours WO).
+    return baselines.InSituWO(technology=exp.technology, write_budget=exp.write_budget,
+                              seed=exp.seed, count_initial=False)
+
+
+#: Every compared approach, by key, in the order the figures list them (colours: seaborn
+#: "colorblind" palette).
+APPROACHES: dict[str, Approach] = {a.key: a for a in (
+    Approach("software_TO", "software TO", "#0173b2", "trained", _software_to,
+             counters=("set", "reset")),
+    Approach("hardware_TO", "hardware TO", "#029e73", "trained", _hardware_to,
+             counters=("set", "reset")),
+    Approach("software_WO", "software WO", "#de8f05", "trained", _software_wo,
+             counters=("set", "reset")),
+    Approach("insitu_WO", "in-situ WO", "#ca9161", "trained", _insitu_wo, counters=("writes",)),
+    Approach("wo_one_shot", "WO on device", "#d55e00", "programmed", source="software_WO",
+             program="one_shot", counters=("pulses",)),
+    Approach("wo_write_verify", "WO write-verify", "#cc78bc", "programmed",
+             source="software_WO", program="write_verify", counters=("pulses",)),
+    Approach("dense", "dense", None, "benchmark", counters=("writes",)),
+)}
+
+
+def register(approach: Approach) -> Approach:
+    """Add ``approach`` to :data:`APPROACHES` (its key and label must be new)."""
+    if approach.key in APPROACHES or approach.label in labels():
+        raise ParameterError(f"an approach with key {approach.key!r} or label "
+                             f"{approach.label!r} is already registered")
+    APPROACHES[approach.key] = approach
+    return approach
+
+
+@contextlib.contextmanager
+def registered(approach: Approach) -> Iterator[Approach]:
+    """Register ``approach`` for the duration of a ``with`` block (tests, one-off studies)."""
+    register(approach)
+    try:
+        yield approach
+    finally:
+        APPROACHES.pop(approach.key, None)
+
+
+def get(key: str) -> Approach:
+    """The approach named ``key``."""
+    try:
+        return APPROACHES[key]
+    except KeyError:
+        raise ParameterError(f"unknown approach {key!r}; registered: {list(APPROACHES)}") from None
+
+
+def keys(kind: str | None = None) -> tuple[str, ...]:
+    """Keys of the registered approaches (of one kind)."""
+    return tuple(k for k, a in APPROACHES.items() if kind is None or a.kind == kind)
+
+
+def labels(kind: str | None = None) -> tuple[str, ...]:
+    """Figure labels of the registered approaches (of one kind)."""
+    return tuple(APPROACHES[k].label for k in keys(kind))
+
+
+def label(key: str) -> str:
+    """The figure label of the approach ``key``."""
+    return get(key).label
+
+
+def by_label(text: str) -> Approach:
+    """The approach whose figure label is ``text``."""
+    for approach in APPROACHES.values():
+        if approach.label == text:
+            return approach
+    raise ParameterError(f"no approach is labelled {text!r}; labels: {list(labels())}")
+
+
+def colours() -> dict[str, str]:
+    """``{label: colour}`` of every approach that has a fixed colour."""
+    return {a.label: a.colour for a in APPROACHES.values() if a.colour is not None}
+
+
+def trained_methods() -> tuple[str, ...]:
+    """The ``Experiment.method`` values :func:`rrampaper.experiments.train.run` accepts."""
+    return keys("trained")
+
+
+#: The trained approaches registered at import (``Experiment.method`` of the stored runs);
+#: :func:`trained_methods` also sees approaches registered later.
+METHODS: tuple[str, ...] = trained_methods()

@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from rrampaper import baselines
 from rrampaper._checks import check_choice
 from rrampaper._progress import report
 from rrampaper.devices import ScaledNoise
+from rrampaper.experiments import approaches
 from rrampaper.experiments.train import (
     Experiment,
     evaluate,
@@ -321,3 +323,131 @@ def technology_comparison(
     coords = {"technology": list(technologies), "approach": approaches, "seed": list(seeds)}
     dims = ("technology", "approach", "seed")
     return xr.Dataset({"test": (dims, test), "programming": (dims, ops)}, coords=coords)
+
+
+#: What the grid label of hardware TO without the limit-size rule adds to hardware TO's label.
+NO_LIMIT_SIZE = ", no limit size"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The runs that compare TO with WO on one task (:func:`compare_approaches`).
+
+    Attributes
+    ----------
+    base:
+        The shared configuration (task, profile, technology, keep ratio, ...).
+    seeds:
+        The seeds run.
+    experiments:
+        ``{label: Experiment}`` of the trained approaches asked for (labels of
+        :data:`rrampaper.experiments.approaches.APPROACHES`).
+    grid:
+        :func:`train_grid` of every trained run, ``hardware TO, no limit size`` and ``in-situ
+        WO`` included when run: per-epoch curves, per-seed selected values, programming counts.
+    on_device:
+        :func:`wo_on_device` of the programmed approaches, over ``(program, seed)``.
+    programmed:
+        ``{label: program}`` of the programmed approaches (``"WO on device": "one_shot"``, ...).
+    to_label:
+        The TO approach every gain is measured from (``"hardware TO"``).
+    """
+
+    base: Experiment
+    seeds: list[int]
+    experiments: dict[str, Experiment]
+    grid: xr.Dataset
+    on_device: xr.Dataset
+    programmed: dict[str, str]
+    to_label: str
+
+    @property
+    def wo_experiment(self) -> Experiment:
+        """The trained approach the programmed ones write onto the device."""
+        sources = {approaches.by_label(label).source for label in self.programmed}
+        return self.base.replace(method=sources.pop() if sources else "software_WO")
+
+    def levels(self) -> dict[str, np.ndarray]:
+        """``{label: test metric per seed}`` of the programmed approaches."""
+        return {label: self.on_device["test"].sel(program=program).values
+                for label, program in self.programmed.items()}
+
+    def wo_pulses(self) -> dict[str, float]:
+        """``{label: mean programming pulses}`` of the programmed approaches."""
+        return {label: float(self.on_device["pulses"].sel(program=program).mean())
+                for label, program in self.programmed.items()}
+
+    def selected(self) -> dict[str, np.ndarray]:
+        """The headline values per seed: the validation-selected test metric of ``to_label``,
+        the other trained approaches, the programmed approaches and in-situ WO, in this order."""
+        selected = lambda label: self.grid["test_selected"].sel(approach=label).values  # noqa: E731
+        values = {self.to_label: selected(self.to_label)}
+        values |= {label: selected(label) for label in self.experiments if label != self.to_label}
+        values |= self.levels()
+        insitu = approaches.label("insitu_WO")
+        if insitu in self.grid["approach"].values:
+            values[insitu] = selected(insitu)
+        return values
+
+    def curves(self) -> xr.Dataset:
+        """The grid of the trained approaches and in-situ WO (without the variant of hardware TO
+        that has no limit-size rule), for the accuracy-during-training figure."""
+        shown = [*self.experiments]
+        shown += [a for a in self.grid["approach"].values if a == approaches.label("insitu_WO")]
+        return self.grid.sel(approach=shown)
+
+    def programming(self) -> xr.DataArray:
+        """Total programming operations per run over ``(approach, seed)`` (:func:`total_programming`)."""
+        return total_programming(self.grid)
+
+
+def compare_approaches(
+    base: Experiment,
+    seeds: Sequence[int],
+    *,
+    trained: Sequence[str] = ("software_TO", "hardware_TO", "software_WO"),
+    no_limit_size: bool = True,
+    insitu: bool = True,
+    programmed: Sequence[str] = ("wo_one_shot", "wo_write_verify"),
+    retrain: bool = False,
+    folder: Any = None,
+) -> Comparison:
+    """Train (or load) the approaches the paper compares on ``base.task`` and program WO onto
+    the device.
+
+    ``base``: the shared configuration (task, profile, technology, keep ratio, ...; its method
+    and seed are replaced); ``trained``: keys of trained approaches
+    (:data:`rrampaper.experiments.approaches.APPROACHES`); ``no_limit_size``: also hardware TO
+    without the limit-size rule; ``insitu``: also in-situ WO with hardware TO's write budget,
+    seed by seed (:func:`equal_budget_insitu`); ``programmed``: keys of programmed approaches
+    (WO on the device, one-shot and write-verify). Every run is the one the notebooks have
+    always trained (same experiments, same seeds, same stored keys).
+
+    Examples
+    --------
+    >>> runs = compare_approaches(Experiment(task="fashion_mnist", profile="smoke"), [0])  # doctest: +SKIP
+    >>> runs.selected()["hardware TO"], runs.programming().sel(approach="hardware TO")   # doctest: +SKIP
+    """
+    kwargs = {} if folder is None else {"folder": folder}
+    hardware = approaches.label("hardware_TO")
+    experiments = {approaches.label(k): base.replace(method=k) for k in trained}
+    runs: dict[str, Experiment] = {}
+    for label, exp in experiments.items():
+        runs[label] = exp
+        if no_limit_size and exp.method == "hardware_TO":
+            runs[label + NO_LIMIT_SIZE] = exp.replace(limit_size=False)
+    grid = train_grid(runs, seeds, retrain=retrain, **kwargs)
+    if insitu:
+        extra = train_grid({approaches.label("insitu_WO"): equal_budget_insitu(grid, hardware, base)},
+                           seeds, retrain=retrain, **kwargs)
+        grid = xr.concat([grid, extra], dim="approach", join="outer")
+    chosen = [approaches.get(k) for k in programmed]
+    sources = {a.source for a in chosen}
+    if len(sources) > 1:
+        raise ValueError(f"programmed={list(programmed)} program different approaches {sources}")
+    on_device = (wo_on_device(base.replace(method=sources.pop()), seeds,
+                              methods=[a.program for a in chosen], **kwargs)
+                 if chosen else xr.Dataset())
+    return Comparison(base=base, seeds=list(seeds), experiments=experiments, grid=grid,
+                      on_device=on_device, programmed={a.label: a.program for a in chosen},
+                      to_label=hardware)

@@ -48,7 +48,7 @@ import torch
 import xarray as xr
 from torch import Tensor, nn
 
-from rrampaper import baselines, topology
+from rrampaper import topology
 from rrampaper._checks import check_bool, check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path, ensure_writable
 from rrampaper._progress import progress_bar
@@ -86,6 +86,7 @@ class Experiment:
     task:
         A name of :data:`rrampaper.tasks.TASKS`.
     method:
+        A trained approach of :data:`rrampaper.experiments.approaches.APPROACHES`:
         ``"software_TO"``, ``"hardware_TO"``, ``"software_WO"`` or ``"insitu_WO"``.
     technology:
         Device preset for hardware methods (:data:`rrampaper.devices.TECHNOLOGIES`).
@@ -122,7 +123,7 @@ class Experiment:
         # every field is checked here, so that a bad value fails when the experiment is made,
         # not epochs later when the method or the optimizer is built
         check_choice("task", self.task, TASKS)
-        check_choice("method", self.method, methods_module.METHODS)
+        check_choice("method", self.method, methods_module.trained_methods())
         if not isinstance(self.technology, Technology):
             check_choice("technology", self.technology, TECHNOLOGIES)
         check_range("keep_ratio", self.keep_ratio, 0.0, 1.0, low_open=True)
@@ -201,17 +202,13 @@ def resolve_device(device: str | torch.device = "auto", *, name: str = "device")
 
 
 def make_method(exp: Experiment, task: Task, hyper: Hyper) -> methods_module.Method:
-    """The method object of an experiment."""
-    if exp.method == "software_TO":
-        return methods_module.SoftwareTO(task.software_weights, exp.keep_ratio, exp.seed)
-    if exp.method == "hardware_TO":
-        return methods_module.HardwareTO(exp.technology, exp.keep_ratio, exp.seed,
-                                         hyper.limit_size if exp.limit_size else None)
-    if exp.method == "software_WO":
-        return methods_module.SoftwareWO()
-    # The initial programming of the WO weights is not charged to the budget (favours WO).
-    return baselines.InSituWO(technology=exp.technology, write_budget=exp.write_budget,
-                              seed=exp.seed, count_initial=False)
+    """The method object of an experiment: the builder of its registered approach
+    (:data:`rrampaper.experiments.approaches.APPROACHES`)."""
+    approach = methods_module.get(exp.method)
+    if approach.build is None:
+        raise ParameterError(f"method={exp.method!r} is a {approach.kind} approach, not one that "
+                             f"is trained; choose one of {list(methods_module.trained_methods())}")
+    return approach.build(exp, task, hyper)
 
 
 def evaluate(model: nn.Module, task: Task, split: tuple[Tensor, Tensor], batch_size: int,

@@ -25,8 +25,22 @@ __all__ = [
     "FashionCNN",
     "QuantizedRNN",
     "SpokenDigitCRNN",
+    "layer_weight_counts",
     "weight_count",
 ]
+
+
+def layer_weight_counts(model: nn.Module) -> list[int]:
+    """Weights of each tensor :func:`weight_count` counts (one entry per ``weight*`` tensor of
+    ``nn.Linear``/``nn.Conv2d``/``nn.RNN`` modules, or per score tensor of a prunable model), in
+    module order; their sum is :func:`weight_count`."""
+    sizes = [m.scores.numel() for _, m in masked_weights(model)]
+    for module in model.modules():
+        if isinstance(module, nn.Linear | nn.Conv2d):
+            sizes.append(module.weight.numel())
+        elif isinstance(module, nn.RNN):
+            sizes += [p.numel() for n, p in module.named_parameters() if n.startswith("weight")]
+    return sizes
 
 
 def weight_count(model: nn.Module) -> int:
