@@ -1,5 +1,8 @@
 # make reproduce : every notebook of the paper in the `quick` profile -> figures/
-# make test      : ruff + pytest (unit tests and nbval over the notebooks in the `smoke` profile)
+# make test      : the full suite, what CI runs: ruff + lint-imports + pytest (unit tests, doctests
+#                  and nbval over every notebook in the `smoke` profile), ~5 min on 2 cores
+# make test-fast : ruff + lint-imports + unit tests and doctests, without the notebooks and without
+#                  the tests marked `slow` (training runs, notebook kernels), under 3 min on 2 cores
 # Both bootstrap .venv with pip on first use; nothing else needs to be installed.
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +10,7 @@ PROFILE ?= quick
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rrampaper-installed
 
-.PHONY: venv reproduce check-html test lint lab benchmarks clean-figures
+.PHONY: venv reproduce check-html test test-fast lint lab benchmarks clean-figures
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +35,10 @@ lint: $(STAMP)
 
 test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+# naming the folders replaces pyproject's testpaths, so nbval collects no notebook
+test-fast: lint
+	MPLBACKEND=Agg $(BIN)/python -m pytest -m "not slow" tests rrampaper
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet "jupyterlab>=4.0" "ipywidgets>=8.0"

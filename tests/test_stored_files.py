@@ -104,6 +104,7 @@ def test_every_torch_load_of_the_package_reads_plain_data_only():
     assert not unsafe, unsafe
 
 
+@pytest.mark.slow
 def test_a_checkpoint_holding_code_is_not_run_but_moved_aside(tmp_path, tiny, reference):
     marker = tmp_path / "code-ran"
     ckpt = train.checkpoint_path(EXP, tmp_path)
@@ -121,6 +122,7 @@ def test_a_checkpoint_holding_code_is_not_run_but_moved_aside(tmp_path, tiny, re
 @pytest.mark.parametrize("damage", ["truncated", "random bytes", "empty", "not a checkpoint",
                                     "history too short", "NaN in history", "epoch too large",
                                     "wrong model"])
+@pytest.mark.slow
 def test_an_unusable_checkpoint_is_moved_aside_and_the_run_restarts(tmp_path, tiny, reference,
                                                                      monkeypatch, damage):
     ckpt = _checkpoint_after_one_epoch(tmp_path, tiny, monkeypatch)
@@ -152,6 +154,7 @@ def test_an_unusable_checkpoint_is_moved_aside_and_the_run_restarts(tmp_path, ti
     _same_record(result, reference)  # restarted cleanly: the same run as one never interrupted
 
 
+@pytest.mark.slow
 def test_a_resumed_run_loads_its_checkpoint_without_warnings(tmp_path, tiny, reference,
                                                              monkeypatch, recwarn):
     _checkpoint_after_one_epoch(tmp_path, tiny, monkeypatch)
@@ -181,6 +184,7 @@ def test_a_run_killed_while_storing_its_model_is_completed_next_time(tmp_path, t
     assert not train.checkpoint_path(EXP, tmp_path).exists()
 
 
+@pytest.mark.slow
 def test_a_result_without_its_model_is_trained_again(tmp_path, tiny, reference):
     run(EXP, folder=tmp_path, progress=False, splits=tiny)
     model = train._model_path(EXP, tmp_path)
@@ -194,6 +198,7 @@ def test_a_result_without_its_model_is_trained_again(tmp_path, tiny, reference):
 
 # --------------------------------------------------------------------------- rule 3: reported
 @pytest.mark.parametrize("damage", ["truncated", "random bytes", "empty"])
+@pytest.mark.slow
 def test_a_corrupt_result_is_reported_with_its_fix(tmp_path, tiny, damage):
     run(EXP, folder=tmp_path, progress=False, splits=tiny)
     path = train.result_path(EXP, tmp_path)
@@ -210,6 +215,7 @@ def test_a_corrupt_result_is_reported_with_its_fix(tmp_path, tiny, damage):
 
 @pytest.mark.parametrize("foreign", ["another program", "another configuration", "missing attr",
                                      "NaN values", "fewer epochs"])
+@pytest.mark.slow
 def test_a_result_that_is_not_this_runs_record_is_refused(tmp_path, tiny, foreign):
     run(EXP, folder=tmp_path, progress=False, splits=tiny)
     path = train.result_path(EXP, tmp_path)
@@ -240,6 +246,7 @@ def test_a_result_that_is_not_this_runs_record_is_refused(tmp_path, tiny, foreig
 
 @pytest.mark.parametrize("damage", ["truncated", "random bytes", "code", "not a state dict",
                                     "another model"])
+@pytest.mark.slow
 def test_a_corrupt_trained_model_is_reported_with_its_fix(tmp_path, tiny, damage):
     run(EXP, folder=tmp_path, progress=False, splits=tiny)
     path = train._model_path(EXP, tmp_path)

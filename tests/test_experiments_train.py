@@ -6,7 +6,6 @@ import torch
 
 from rrampaper.data import DatasetMissingError
 from rrampaper.experiments import train
-from rrampaper.experiments.study import summary, total_programming, train_grid
 from rrampaper.experiments.train import Experiment, run
 
 TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}
@@ -36,6 +35,7 @@ def test_experiment_validates_its_fields():
         Experiment(weight_decay=-0.1)
 
 
+@pytest.mark.slow
 def test_smoke_training_learns_and_selects_on_validation(tmp_path, splits):
     result = run(Experiment(method="software_TO", profile="smoke"), folder=tmp_path, progress=False)
     assert result.attrs["test_selected"] > 0.55  # chance is 0.10
@@ -80,6 +80,7 @@ def test_run_key_follows_the_resolved_hyper_parameters_and_the_data(monkeypatch)
     assert train.run_config(drive_exp)["data"].startswith("synthetic")
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_result(tmp_path, splits, monkeypatch):
     exp = Experiment(method="hardware_TO", **TINY)
     reference = run(exp, folder=tmp_path / "a", progress=False, splits=splits)
@@ -104,6 +105,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, splits, monkeypatch):
     assert not train.checkpoint_path(exp, tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_trained_model_reloads_with_its_selected_accuracy(tmp_path, splits):
     exp = Experiment(method="software_WO", **TINY)
     result = run(exp, folder=tmp_path, progress=False, splits=splits)
@@ -111,32 +113,3 @@ def test_trained_model_reloads_with_its_selected_accuracy(tmp_path, splits):
     task = train.get_task("fashion_mnist")
     accuracy = train.evaluate(model, task, splits.test, 500, torch.device("cpu"))
     assert accuracy == pytest.approx(result.attrs["test_selected"], abs=1e-9)
-
-
-def test_grid_stacks_methods_and_seeds(tmp_path, splits):
-    grid = train_grid({"software TO": Experiment(method="software_TO", **TINY)}, seeds=[0, 1],
-                      folder=tmp_path, progress=False)
-    assert dict(grid.sizes) == {"approach": 1, "seed": 2, "epoch": 2}
-    table = summary(grid)
-    values = grid["test_selected"].sel(approach="software TO").values
-    assert table.loc["software TO", "test_selected mean"] == pytest.approx(values.mean())
-    assert table.loc["software TO", "test_selected sd"] == pytest.approx(values.std(ddof=1))
-    expected = (grid["set_ops"] + grid["reset_ops"]).sum("epoch") + 31136
-    np.testing.assert_allclose(total_programming(grid).values, expected.values)
-
-
-def test_paired_gain_and_equal_budget(tmp_path, splits):
-    from rrampaper.analysis.comparison import gain
-    from rrampaper.experiments.study import equal_budget_insitu
-
-    mean, sd = gain(np.array([0.80, 0.82, 0.84]), np.array([0.70, 0.71, 0.75]))
-    assert mean == pytest.approx(10.0)
-    assert sd == pytest.approx(np.std([10.0, 11.0, 9.0], ddof=1))
-    grid = train_grid({"hardware TO": Experiment(method="hardware_TO", **TINY)}, seeds=[0],
-                      folder=tmp_path, progress=False)
-    experiments = equal_budget_insitu(grid, "hardware TO", Experiment(**TINY))
-    expected = int((grid["set_ops"] + grid["reset_ops"]).sum("epoch").item() + grid["initial_resets"].item())
-    assert experiments[0].method == "insitu_WO" and experiments[0].write_budget == expected
-    record = run(experiments[0], folder=tmp_path, progress=False, splits=splits)
-    # one one-shot pulse per cell (2 per weight) to start, then at most the budget
-    assert record["set_ops"].sum() - 2 * 62272 <= expected

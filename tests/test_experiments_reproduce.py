@@ -49,6 +49,7 @@ def test_list_notebooks_order_and_selection(notebooks):
         list_notebooks(notebooks, ["07"])
 
 
+@pytest.mark.slow
 def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monkeypatch):
     monkeypatch.delenv("RRAMPAPER_FIGURES_DIR", raising=False)
     lines = []
@@ -67,6 +68,7 @@ def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monke
     assert "<html" in page and "'second'" in page
 
 
+@pytest.mark.slow
 def test_executed_notebooks_and_pages_embed_their_figures(tmp_path, monkeypatch):
     """Even with MPLBACKEND=Agg in the caller's environment (as under `make test`)."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -139,6 +141,7 @@ def test_failure_names_the_cell_as_counted_in_the_source_notebook(tmp_path):
         "# the third code cell\nraise ValueError('third')"]
 
 
+@pytest.mark.slow
 def test_a_cell_past_the_time_limit_fails_the_run_quickly(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -201,6 +204,7 @@ def test_a_dead_kernel_is_reported_with_the_cell_and_the_exit_code(tmp_path, cap
     assert "Kernel died while waiting" not in captured.err  # nbclient's log line: reported above
 
 
+@pytest.mark.slow
 def test_status_lines_show_cells_and_training_runs(tmp_path, monkeypatch):
     """Cells done of total after each code cell, and the kernel's progress events (train_grid's
     runs) also while one long cell runs (every HEARTBEAT_S)."""

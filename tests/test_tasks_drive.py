@@ -259,6 +259,7 @@ def test_task_splits_on_synthetic_images(synthetic_env):
     torch.testing.assert_close(task.loss(logp, target), expected)
 
 
+@pytest.mark.slow
 def test_smoke_training_beats_the_vessel_prevalence(synthetic_env):
     from rrampaper.experiments.train import Experiment, run
     from rrampaper.tasks import drive

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 import torch
@@ -136,7 +134,3 @@ def test_module_bits_can_be_changed_and_repr_states_the_mode():
     q.bits = 1
     assert len(torch.unique(q(x)[0])) <= 2
     assert quant.PAPER_BITS == {"fashion_mnist": 4, "spoken_digit": 3, "drive": 6}
-
-
-def test_module_docstring_examples():
-    assert doctest.testmod(quant).failed == 0

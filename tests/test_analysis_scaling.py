@@ -104,6 +104,7 @@ def test_family_counts_grow_with_width_and_depth():
         ResNetSpec((3, 4, 6))
 
 
+@pytest.mark.slow
 def test_prunable_resnet50_keeps_exact_counts_and_fills_181_macros():
     keep = 0.3
     software = make_prunable(resnet50(100, norm_affine=False, fc_bias=False), "signed_constant",

@@ -210,6 +210,7 @@ def test_software_TO_crnn_of_the_task_equals_a_hand_written_forward(paper_featur
 
 
 # --------------------------------------------------------------------------- training
+@pytest.mark.slow
 def test_smoke_training_on_the_papers_features_beats_chance(tmp_path, paper_features):
     result = run(Experiment(task="spoken_digit", method="software_TO", profile="smoke"),
                  folder=tmp_path, progress=False)

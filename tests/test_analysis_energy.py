@@ -142,6 +142,19 @@ def test_count_model_programming():
     assert energy.initial_resets([10, 7], 0.3) == (10 - 3) + (7 - 3)
 
 
+def test_energy_kept_count_is_topologys_at_keep_ratio_0_55():
+    """0.55 * 51200 = 28160.000000000004 in floating point: a plain ceil would keep 28161."""
+    from rrampaper import topology
+
+    layer = nn.Sequential(nn.Linear(256, 200, bias=False))      # 51,200 weights
+    topology.make_prunable(layer, keep_ratio=0.55, seed=0)
+    with torch.no_grad():
+        layer(torch.zeros(1, 256))
+    pruned = topology.programming_counts(layer)["0.weight"]["initial_resets"]
+    assert topology.kept_count(51200, 0.55) == 51200 - pruned == 28160
+    assert energy.initial_resets([51200], 0.55) == pruned == 23040
+
+
 HYBRID = ["read_voltage_v", "g_formed_s", "g_off_s", "read_time_s", "input_activity",
           "adc_bits", "adc_fom_j", "dac_fom_j", "dac_power_w", "tia_power_w",
           "forming_voltage_v", "forming_width_s", "digital_op_j", "digital_mac_j",
