@@ -7,10 +7,11 @@ import pytest
 import xarray as xr
 
 from rrampaper.analysis.comparison import gain
-from rrampaper.data import DatasetMissingError
-from rrampaper.experiments import study, train
+from rrampaper.experiments import study
 from rrampaper.experiments.study import equal_budget_insitu, summary, total_programming, train_grid
 from rrampaper.experiments.train import Experiment, run
+
+TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}  # the size of conftest's `splits`
 
 EPOCHS = [1, 2, 3]
 
@@ -127,16 +128,6 @@ def test_noise_studies_need_the_right_method():
 
 # The same on real (tiny) Fashion-MNIST training runs.
 
-TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}
-
-
-@pytest.fixture(scope="module")
-def splits():
-    task = train.get_task("fashion_mnist")
-    try:
-        return task.splits(Experiment(**TINY).hyper(task), seed=0)
-    except DatasetMissingError as missing:
-        pytest.skip(f"Fashion-MNIST not available: {missing}")
 
 
 @pytest.mark.slow

@@ -4,20 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from rrampaper.data import DatasetMissingError
 from rrampaper.experiments import train
 from rrampaper.experiments.train import Experiment, run
 
-TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}
-
-
-@pytest.fixture(scope="module")
-def splits():
-    task = train.get_task("fashion_mnist")
-    try:
-        return task.splits(Experiment(**TINY).hyper(task), seed=0)
-    except DatasetMissingError as missing:
-        pytest.skip(f"Fashion-MNIST not available: {missing}")
+TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}  # the size of conftest's `splits`
 
 
 def test_experiment_validates_its_fields():
