@@ -8,7 +8,7 @@ import xarray as xr
 
 from rrampaper.analysis import drive_figures
 from rrampaper.analysis.plotting import METHOD_COLORS
-from rrampaper.tasks.drive.metrics import METRICS
+from rrampaper.tasks.drive_metrics import METRICS
 
 RECALL = np.linspace(0, 1, 5)
 FPR = np.linspace(0, 1, 3)

@@ -31,8 +31,8 @@ from rrampaper.errors import DivergedError, ParameterError, StoredFileError, Unw
 from rrampaper.experiments import store, train
 from rrampaper.experiments.train import Experiment, run
 from rrampaper.tasks import Splits
+from rrampaper.tasks import spoken_digit_features as features
 from rrampaper.tasks.fashion_mnist import HYPER, FashionMNISTTask
-from rrampaper.tasks.spoken_digit import features
 
 EXP = Experiment(task="fashion_mnist", method="hardware_TO", profile="smoke", epochs=2, n_train=64)
 
@@ -274,7 +274,7 @@ def _fake_fsdd(monkeypatch) -> FSDDRecordings:
     fake = FSDDRecordings(waveforms=waves, labels=np.array([1, 2, 1]),
                           speakers=np.array(["a", "b", "a"]), takes=np.array([0, 7, 12]),
                           names=("1_a_0.wav", "2_b_7.wav", "1_a_12.wav"))
-    monkeypatch.setattr("rrampaper.tasks.spoken_digit.features.load_fsdd", lambda split="all": fake)
+    monkeypatch.setattr("rrampaper.tasks.spoken_digit_features.load_fsdd", lambda split="all": fake)
     return fake
 
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from rrampaper.data import synthetic_fundus
 from rrampaper.models.unet import UNET_BLOCK_WEIGHTS, UNET_WEIGHTS, UNet
-from rrampaper.tasks.drive import segmentation as seg
+from rrampaper.tasks import drive_segmentation as seg
 from rrampaper.topology import make_prunable
 
 

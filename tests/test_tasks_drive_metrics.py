@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from rrampaper.tasks.drive import metrics
+from rrampaper.tasks import drive_metrics as metrics
 
 
 def _random_case(seed=0, shape=(3, 20, 30)):

@@ -19,8 +19,9 @@ from rrampaper.data import DatasetMissingError, FSDDRecordings, load_spoken_feat
 from rrampaper.experiments.train import Experiment, make_method, run
 from rrampaper.models.quant import fake_quantize
 from rrampaper.tasks import get_task
-from rrampaper.tasks.spoken_digit import SpokenDigitFSDDTask, SpokenDigitTask, features
-from rrampaper.tasks.spoken_digit.features import (
+from rrampaper.tasks import spoken_digit_features as features
+from rrampaper.tasks.spoken_digit import SpokenDigitFSDDTask, SpokenDigitTask
+from rrampaper.tasks.spoken_digit_features import (
     FeatureParams,
     content_frames,
     extract,
@@ -99,7 +100,7 @@ def test_fsdd_features_are_cached_by_parameters_and_reused(tmp_path, monkeypatch
         waveforms=waves, labels=np.array([1, 2, 1, 2]), speakers=np.array(["a", "b", "a", "b"]),
         takes=np.array([0, 7, 12, 3]), names=("1_a_0.wav", "2_b_7.wav", "1_a_12.wav", "2_b_3.wav"))
     calls = []
-    monkeypatch.setattr("rrampaper.tasks.spoken_digit.features.load_fsdd", lambda split="all": calls.append(split) or fake)
+    monkeypatch.setattr("rrampaper.tasks.spoken_digit_features.load_fsdd", lambda split="all": calls.append(split) or fake)
     computed = fsdd_features(folder=tmp_path)
     path = features.cache_path(folder=tmp_path)
     assert path.is_file() and path.parent == tmp_path / "features" and calls == ["all"]

@@ -26,7 +26,7 @@ from rrampaper.experiments.train import load_trained_model, resolve_device
 from rrampaper.paths import results_dir
 from rrampaper.tasks import get_task
 from rrampaper.tasks.drive import data_label, truth_and_fov, vessel_probability
-from rrampaper.tasks.drive.metrics import METRICS, pr_curve, roc_curve, segmentation_metrics
+from rrampaper.tasks.drive_metrics import METRICS, pr_curve, roc_curve, segmentation_metrics
 
 
 def _labels(report: xr.Dataset, approaches: Sequence[str] | None) -> list[str]:
@@ -132,7 +132,7 @@ def segmentation_report(
     Returns
     -------
     xarray.Dataset
-        ``value`` over ``(approach, seed, metric)`` (:data:`rrampaper.tasks.drive.metrics.METRICS`),
+        ``value`` over ``(approach, seed, metric)`` (:data:`rrampaper.tasks.drive_metrics.METRICS`),
         ``precision`` over ``(approach, seed, recall)`` and ``tpr`` over ``(approach, seed,
         fpr)`` (curves interpolated on fixed grids, for plotting; the areas come from the exact
         curves), ``pulses`` over ``(approach, seed)`` (programming pulses of the WO programs,

@@ -4,7 +4,7 @@
   (confusion matrix of test predictions, summed over seeds, rows normalised per true digit);
 - :func:`plot_feature_examples` / :func:`plot_row_profiles`: what the CRNN reads, on both
   feature paths (the paper's pre-extracted features and those computed from the FSDD audio by
-  :mod:`rrampaper.tasks.spoken_digit.features`);
+  :mod:`rrampaper.tasks.spoken_digit_features`);
 - :func:`plot_grouped`: a metric of several approaches on several data paths, side by side.
 
 Examples

@@ -4,7 +4,7 @@
   features (:func:`rrampaper.data.load_spoken_features`) with their 2,100/900 random split of
   all FSDD v1.0.10 recordings: **this is the paper's setting**.
 - :class:`SpokenDigitFSDDTask` (``"spoken_digit_fsdd"``) reads 23x20 features computed here from
-  the raw recordings (:mod:`rrampaper.tasks.spoken_digit.features`, librosa) with FSDD's official split by take
+  the raw recordings (:mod:`rrampaper.tasks.spoken_digit_features`, librosa) with FSDD's official split by take
   index (takes 0-4: 300 test recordings; takes 5-49: 2,700 training recordings).
 
 Both carve a seeded, stratified validation split out of their *training* recordings (10 %:
@@ -54,7 +54,7 @@ from rrampaper.data import SpokenFeatures, load_spoken_features
 from rrampaper.models import SPOKEN_BITS, SpokenDigitCRNN
 from rrampaper.profiles import PROFILES
 from rrampaper.tasks.base import Hyper, Splits, Task, seeded_subset
-from rrampaper.tasks.spoken_digit.features import fsdd_features
+from rrampaper.tasks.spoken_digit_features import fsdd_features
 
 _COMMON = {
     "batch_size": 30,
@@ -137,7 +137,7 @@ class SpokenDigitTask(Task):
 class SpokenDigitFSDDTask(SpokenDigitTask):
     """The same experiment on features computed from the FSDD audio, official take split.
 
-    Features come from :func:`rrampaper.tasks.spoken_digit.features.fsdd_features`, cached in the results folder
+    Features come from :func:`rrampaper.tasks.spoken_digit_features.fsdd_features`, cached in the results folder
     of the run (:meth:`run_splits`; :meth:`splits` and :meth:`features` use the default one).
     """
 

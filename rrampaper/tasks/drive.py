@@ -13,7 +13,7 @@ images is printed once per process (:data:`SYNTHETIC_NOTICE`) and recorded in ev
 :func:`data_label` says which data a run used, and the notebook writes it into every figure
 title.
 
-Pipeline (:mod:`rrampaper.tasks.drive.segmentation`, :mod:`rrampaper.tasks.drive.metrics`):
+Pipeline (:mod:`rrampaper.tasks.drive_segmentation`, :mod:`rrampaper.tasks.drive_metrics`):
 
 - preprocessing of the official code: grey, z-score, per-image 0..255, CLAHE, gamma 1.2;
 - ``n_validation`` of the 20 training images are held out (seeded by the experiment's seed)
@@ -27,7 +27,7 @@ Pipeline (:mod:`rrampaper.tasks.drive.segmentation`, :mod:`rrampaper.tasks.drive
 - evaluation: whole images by sliding window (``window``, ``stride``; windows outside the FOV
   skipped), class probabilities averaged where windows overlap, metrics pooled over the
   pixels inside the FOV of all evaluated images. The task's metric, for model selection and
-  reports, is the **PR-AUC as average precision** (:mod:`rrampaper.tasks.drive.metrics` explains why not
+  reports, is the **PR-AUC as average precision** (:mod:`rrampaper.tasks.drive_metrics` explains why not
   the official code's trapezoidal area, which :func:`segmentation_report` lists beside it).
 
 Profiles (docs/paper.md#hyper-parameters for the official values):
@@ -82,8 +82,8 @@ from rrampaper.data.fundus import FundusSet
 from rrampaper.models.unet import UNET_BITS, UNet
 from rrampaper.profiles import PROFILES
 from rrampaper.tasks.base import Hyper, Splits, Task
-from rrampaper.tasks.drive.metrics import pr_auc
-from rrampaper.tasks.drive.segmentation import (
+from rrampaper.tasks.drive_metrics import pr_auc
+from rrampaper.tasks.drive_segmentation import (
     IGNORE_INDEX,
     extract_patches,
     preprocess,
@@ -206,7 +206,7 @@ def vessel_probability(model: nn.Module, images: Tensor, targets: Tensor | None,
     """Vessel probability ``float32 [N, H, W]`` of whole images by sliding window.
 
     ``images``: ``[N, 1, H, W]`` preprocessed; ``targets`` (optional, ``[N, H, W]`` with
-    :data:`~rrampaper.tasks.drive.segmentation.IGNORE_INDEX` outside the FOV): windows without a FOV pixel
+    :data:`~rrampaper.tasks.drive_segmentation.IGNORE_INDEX` outside the FOV): windows without a FOV pixel
     are skipped and their pixels get probability 0. The model runs in evaluation mode; hardware
     models restart their evaluation reads at 0, so every evaluation sees the same reads.
     """
@@ -227,7 +227,7 @@ class DriveTask(Task):
     """The paper's DRIVE experiment: U-Net, PR-AUC inside the FOV on whole images.
 
     The metric (``"pr_auc"``) is the average precision over the FOV pixels of all images of a
-    split (:func:`rrampaper.tasks.drive.metrics.pr_auc`), higher is better.
+    split (:func:`rrampaper.tasks.drive_metrics.pr_auc`), higher is better.
 
     Parameters
     ----------

@@ -42,7 +42,7 @@ with a warning that names it.
 Examples
 --------
 >>> import numpy as np
->>> from rrampaper.tasks.spoken_digit.features import FeatureParams, extract, content_frames
+>>> from rrampaper.tasks.spoken_digit_features import FeatureParams, extract, content_frames
 >>> clip = np.sin(2 * np.pi * 440 * np.arange(3000) / 8000).astype(np.float32)
 >>> extract(clip).shape, content_frames(3000)
 ((23, 20), 12)
