@@ -21,15 +21,14 @@ import sys
 from collections.abc import Sequence
 
 from rrampaper import __version__
-from rrampaper._checks import check_choice, check_positive_int, check_range
+from rrampaper._checks import check_range
 from rrampaper._io import ensure_writable
 from rrampaper.data import check_all
-from rrampaper.devices import TECHNOLOGIES
 from rrampaper.errors import ParameterError, RrampaperError
 from rrampaper.experiments import approaches, study
 from rrampaper.experiments.html_check import check_folder
 from rrampaper.experiments.reproduce import NotebookFailed, reproduce
-from rrampaper.experiments.train import MAX_LR, Experiment, resolve_device
+from rrampaper.experiments.train import Experiment, resolve_device
 from rrampaper.paths import figures_dir, results_dir
 from rrampaper.profiles import DEFAULT_PROFILE, PROFILES
 from rrampaper.tasks import TASKS
@@ -66,37 +65,42 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_train_options(args: argparse.Namespace) -> None:
-    """Check ``rrampaper train``'s options before anything runs; a bad one raises
-    :class:`~rrampaper.errors.ParameterError` naming the option as it is typed."""
+#: ``rrampaper train`` options named by the :class:`Experiment` field they set.
+_TRAIN_OPTIONS = {"seed": "--seeds", "technology": "--technology", "keep_ratio": "--keep-ratio",
+                  "epochs": "--epochs", "n_train": "--n-train", "lr": "--lr",
+                  "weight_decay": "--weight-decay"}
 
-    for seed in args.seeds or ():
-        check_positive_int("--seeds", seed, minimum=0)
+
+def _train_experiments(args: argparse.Namespace) -> tuple[Experiment, list[int]]:
+    """The base experiment and the seeds of ``rrampaper train``, checked before anything runs.
+
+    :class:`Experiment` holds the one set of valid ranges; its error is re-worded to name the
+    option as it is typed (``--keep-ratio=2`` rather than ``keep_ratio=2``).
+    """
     if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
         raise ParameterError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed; give each once")
-    check_choice("--technology", args.technology, TECHNOLOGIES)
-    check_range("--keep-ratio", args.keep_ratio, 0.0, 1.0, low_open=True)
-    if args.epochs is not None:
-        check_positive_int("--epochs", args.epochs)
-    if args.n_train is not None:
-        check_positive_int("--n-train", args.n_train)
-    if args.lr is not None:
-        check_range("--lr", args.lr, 0.0, MAX_LR, low_open=True)
-    if args.weight_decay is not None:
-        check_range("--weight-decay", args.weight_decay, 0.0, 1.0)
+    try:
+        base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
+                          keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
+                          lr=args.lr, weight_decay=args.weight_decay)
+        seeds = study.seeds_for(args.profile, args.seeds)
+        for seed in seeds:
+            base.replace(seed=seed)
+    except ParameterError as error:
+        field = str(error).split("=", 1)[0]
+        if field not in _TRAIN_OPTIONS:
+            raise
+        raise ParameterError(_TRAIN_OPTIONS[field] + str(error)[len(field):]) from None
+    return base, seeds
 
 
 def _train(args: argparse.Namespace) -> int:
 
     # every check before the first epoch: errors reach main(), which prints them on one line
-    _check_train_options(args)
+    base, seeds = _train_experiments(args)
     device = resolve_device(args.device, name="--device")
     folder = args.results_dir
     ensure_writable(folder or results_dir(), "results folder")
-    base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
-                      keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
-                      lr=args.lr, weight_decay=args.weight_decay)
-    seeds = study.seeds_for(args.profile, args.seeds)
     experiments = {method: base.replace(method=method) for method in args.approach}
     grid = study.train_grid(experiments, seeds, retrain=args.retrain, device=device, folder=folder)
     table = study.summary(grid, ("test_selected",))
