@@ -93,7 +93,9 @@ def test_radius_lognormal_ks_and_moments(model, sample):
     assert d < 0.015 and p > 1e-3
     assert np.log(r).mean() == pytest.approx(math.log(model.radius_median_nm), abs=0.01)
     assert np.log(r).std() == pytest.approx(model.radius_sigma, rel=0.03)
-    assert 0.5 < np.median(r) < 5  # nm scale of TEM-visible filaments
+    # diameters inside the published bounds: above a 3-8 atom bottleneck, below 10 nm
+    assert 0.5 < np.median(r) < 5
+    assert np.quantile(2 * r, 0.999) < 10.0 and np.quantile(2 * r, 0.001) > 1.0
 
 
 def test_filament_conductance_lognormal(model, sample):
@@ -110,11 +112,43 @@ def test_formed_conductance_against_convolution(model, sample):
     d, p = ks_test(g, dist)
     assert d < 0.015 and p > 1e-3
     assert g.mean() == pytest.approx(dist.mean(), rel=0.02)
-    assert (g >= model.conductance_cap_s).mean() == pytest.approx(dist.p_cap, abs=0.01)
-    assert g.max() == pytest.approx(model.conductance_cap_s)
+    # spread compliance: no point mass, the limited cells are those with G_raw >= G_cc,i
+    assert dist.p_cap == 0.0
+    assert sample.limited_fraction == pytest.approx(dist.p_limited, abs=0.01)
+    assert (g == model.conductance_cap_s).sum() == 0
+    limited = sample.capped[sample.formed].numpy()
+    assert np.array_equal(g[limited], sample.compliance_limit_s[sample.formed].numpy()[limited])
     # a different pulse is rejected by the same test
     other = model.sample(N, 3.7, 1e-5, seed=2)
     assert ks_test(other.conductance_s[other.formed].numpy(), dist)[0] > 0.2
+
+
+def test_hard_cap_variant_against_convolution(model):
+    hard = model.replace(compliance_sigma=0.0)
+    res = hard.sample(N, V, T, seed=11)
+    g = res.conductance_s[res.formed].numpy()
+    dist = hard.formed_conductance_distribution(V, T)
+    d, p = ks_test(g, dist)
+    assert d < 0.015 and p > 1e-3
+    assert g.mean() == pytest.approx(dist.mean(), rel=0.02)
+    assert (g >= hard.conductance_cap_s).mean() == pytest.approx(dist.p_cap, abs=0.01)
+    assert dist.p_cap == dist.p_limited > 0.05
+    assert g.max() == pytest.approx(hard.conductance_cap_s)
+    assert torch.all(res.compliance_limit_s == hard.conductance_cap_s)
+    with pytest.raises(ValueError, match="hard cap"):
+        hard.compliance_limit_distribution()
+
+
+def test_compliance_limit_is_lognormal(model, sample):
+    lim = sample.compliance_limit_s.numpy()
+    law = model.compliance_limit_distribution()
+    assert stats.kstest(lim, law.cdf).pvalue > 1e-3
+    assert np.log(lim).std() == pytest.approx(model.compliance_sigma, rel=0.03)
+    assert np.median(lim) == pytest.approx(model.conductance_cap_s, rel=0.01)
+    # the raw draws before the compliance draw do not depend on compliance_sigma
+    hard = model.replace(compliance_sigma=0.0).sample(N, V, T, seed=11)
+    assert torch.equal(hard.filament_radius_nm, sample.filament_radius_nm)
+    assert torch.equal(hard.conductance_s[~hard.formed], sample.conductance_s[~sample.formed])
 
 
 def test_conductance_grows_with_voltage_and_width(model):
@@ -182,4 +216,10 @@ def test_parameter_table_has_sources(model):
     tab = model.parameter_table()
     assert set(tab.index) == {p.name for p in PARAMETERS}
     assert tab["source"].str.len().min() > 20
+    assert list(tab.columns) == ["value", "unit", "valid range", "source"]
+    assert tab.loc["compliance_sigma", "unit"] == "" and tab.loc["compliance_sigma", "value"] > 0
+    assert "calibration" in tab.loc["filament_conductivity_s_per_m", "source"]
+    assert "identifiable" in tab.loc["radius_median_nm", "source"]
+    assert not tab["source"].str.contains("TEM-visible|TEM-derived").any()
     assert "filament.radius_median_nm" in model.attrs()
+    assert "filament.compliance_sigma" in model.attrs()

@@ -30,6 +30,10 @@ def test_conductance_fit_recovers_parameters_within_tolerance():
         "filament_sigma": 2 * TRUE.radius_sigma,
         "pristine_median_s": TRUE.pristine_conductance_s,
         "pristine_sigma": TRUE.pristine_sigma,
+        # the data come from the soft cap (compliance_sigma = 0.2): its median is now an
+        # estimate with a standard error, no longer a pile located exactly
+        "cap_s": TRUE.conductance_cap_s,
+        "cap_sigma": TRUE.compliance_sigma,
     }
     for name, value in truth.items():
         est, se = fit.params[name], fit.stderr[name]
@@ -37,13 +41,52 @@ def test_conductance_fit_recovers_parameters_within_tolerance():
         assert abs(est / value - 1) < 0.05, name
         lo, hi = fit.ci95[name]
         assert lo < est < hi
-    assert fit.params["cap_s"] == pytest.approx(TRUE.conductance_cap_s)
+    assert fit.gof["n_capped"] == 0 and fit.gof["lr_soft_cap"] > 100
     assert fit.gof["ks_statistic"] < 0.015 and fit.gof["ks_pvalue"] > 1e-3
     assert fit.converged and np.isfinite(fit.loglik)
     rebuilt = model_from_fit(fit, TRUE, voltage_v=v, width_s=t)
     assert rebuilt.radius_median_nm == pytest.approx(1.3, rel=0.03)
     assert rebuilt.formed_probability(v, t) == pytest.approx(TRUE.formed_probability(v, t), abs=0.01)
+    assert rebuilt.compliance_sigma == fit.params["cap_sigma"]
+    assert rebuilt.conductance_cap_s == pytest.approx(fit.params["cap_s"])
     assert set(fit.summary().columns) == {"estimate", "stderr", "ci95_low", "ci95_high"}
+
+
+def test_conductance_fit_recovers_compliance_spread():
+    """Tolerance: the fitted cap_sigma within 4 standard errors and 10 % of the true spread."""
+    model = TRUE.replace(compliance_sigma=0.35, compliance_current_a=80e-6)
+    v, t = 3.5, 1e-6
+    sample = model.sample(10_000, v, t, seed=7)
+    fit = fit_conductances(sample.conductance_s.numpy())
+    for name, value in {"cap_sigma": 0.35, "cap_s": model.conductance_cap_s}.items():
+        est, se = fit.params[name], fit.stderr[name]
+        assert abs(est - value) < 4 * se, name
+        assert abs(est / value - 1) < 0.1, name
+        lo, hi = fit.ci95[name]
+        assert 0 < lo < est < hi
+    rebuilt = model_from_fit(fit, model, voltage_v=v, width_s=t)
+    assert rebuilt.compliance_sigma == pytest.approx(0.35, rel=0.1)
+    # a fixed spread is honoured and reported without a standard error
+    fixed = fit_conductances(sample.conductance_s.numpy(), cap_sigma=0.35)
+    assert fixed.params["cap_sigma"] == 0.35 and math.isnan(fixed.stderr["cap_sigma"])
+    assert fixed.params["cap_s"] == pytest.approx(model.conductance_cap_s, rel=0.1)
+
+
+def test_conductance_fit_hard_cap_is_kept():
+    """A pile at the cap selects the censored hard-cap fit; cap_sigma=0 forces it."""
+    hard = TRUE.replace(compliance_sigma=0.0)
+    v, t = 3.45, 1e-6
+    sample = hard.sample(10_000, v, t, seed=3)
+    fit = fit_conductances(sample.conductance_s.numpy())
+    assert fit.params["cap_s"] == pytest.approx(hard.conductance_cap_s)
+    assert fit.params["cap_sigma"] == 0.0 and fit.gof["n_capped"] > 0
+    assert math.isnan(fit.stderr["cap_sigma"]) and math.isnan(fit.stderr["cap_s"])
+    assert fit.params["filament_median_s"] == pytest.approx(hard.filament_median_s, rel=0.05)
+    assert model_from_fit(fit, TRUE, voltage_v=v, width_s=t).compliance_sigma == 0.0
+    # soft data, hard fit forced: no pile at the top, so no cap (the earlier behaviour)
+    soft = TRUE.sample(2000, v, t, seed=3).conductance_s.numpy()
+    forced = fit_conductances(soft, cap_sigma=0)
+    assert math.isinf(forced.params["cap_s"]) and forced.params["cap_sigma"] == 0.0
 
 
 def test_conductance_fit_without_cap():
@@ -89,6 +132,10 @@ def test_fit_value_errors():
         fit_conductances(np.full(100, 1e-7))
     with pytest.raises(ValueError, match="cap_s"):
         fit_conductances(np.linspace(1e-5, 1e-4, 100), cap_s="max")
+    with pytest.raises(ValueError, match="cap_sigma"):
+        fit_conductances(np.linspace(1e-5, 1e-4, 100), cap_sigma="wide")
+    with pytest.raises(ValueError, match="cap_sigma"):
+        fit_conductances(np.linspace(1e-5, 1e-4, 100), cap_sigma=-0.1)
     with pytest.raises(ValueError, match="n_formed"):
         fit_forming([3.0, 3.1, 3.2], 1e-6, [5, 50, 500], [100, 100, 100])
     with pytest.raises(ValueError, match="at least 3"):

@@ -20,7 +20,7 @@ from rrampaper.devices import (
 
 @pytest.fixture(scope="module")
 def official() -> dict[str, np.ndarray]:
-    return CrossbarArray(40, 50, "taox_40nm", seed=9).to_official_format(n_reads=6)
+    return CrossbarArray(40, 50, "taox_post_verify_static", seed=9).to_official_format(n_reads=6)
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".pt"])
@@ -118,7 +118,7 @@ def test_torch_tensors_accepted(tmp_path, official):
 
 def test_fit_to_measured_recovers_model():
     model = FilamentModel()
-    xbar = CrossbarArray(100, 100, "taox_40nm", seed=21)
+    xbar = CrossbarArray(100, 100, "taox_post_verify_static", seed=21)
     data = MeasuredData.from_mapping(xbar.to_official_format(n_reads=20))
     fit = data.fit()
     p, se = fit.params, fit.stderr
@@ -126,7 +126,12 @@ def test_fit_to_measured_recovers_model():
     assert abs(p["rate"] - lam) < 4 * se["rate"] and abs(p["rate"] / lam - 1) < 0.05
     assert abs(p["filament_median_s"] / model.filament_median_s - 1) < 0.03
     assert abs(p["filament_sigma"] / 0.5 - 1) < 0.05
-    assert p["cap_s"] == pytest.approx(model.conductance_cap_s, rel=2e-3)
+    # the chip's cells have a spread compliance (compliance_sigma = 0.2): no pile at the cap,
+    # so the cap's median is fitted with a standard error (~1.3 %) and is checked against it
+    # rather than against the old 0.2 % window on the location of a hard-cap pile
+    assert abs(p["cap_s"] - model.conductance_cap_s) < 4 * se["cap_s"]
+    assert abs(p["cap_s"] / model.conductance_cap_s - 1) < 0.05
+    assert abs(p["cap_sigma"] - model.compliance_sigma) < 4 * se["cap_sigma"]
     assert fit.gof["ks_pvalue"] > 1e-3 and np.isfinite(fit.loglik)
     noise = data.fit_read_noise()
     assert noise.params["read_relative"] == pytest.approx(0.01, rel=0.1)

@@ -30,9 +30,27 @@ Physics, step by step
    :math:`G_f` is lognormal with shape :math:`2 s_r` (docs/devices.md#filament-conductance). With
    ``conduction="quantized"`` the bottleneck carries an integer number of open channels,
    :math:`G_f = G_0 \max(1, \mathrm{round}(G_\mathrm{ohmic}/G_0))`, :math:`G_0 = 2e^2/h`.
-5. **Compliance.** The word-line transistor limits the forming current to :math:`I_{cc}`; the
-   cell cannot end up more conductive than :math:`G_\mathrm{cap} = I_{cc}/V_c`, with :math:`V_c`
-   the voltage left across the cell at compliance (docs/devices.md#compliance).
+
+   **What the sources fix and what they do not.** No source reached gives a measured
+   distribution of filament diameters or counts in TaOx/HfOx cells (docs/devices.md#filament-size,
+   table "Filaments seen by microscopy"). Microscopy only bounds the size: conduction channels
+   "sub-10 nm" wide (Ta/HfO2/Pt, STEM/EELS; Jiang et al., Sci. Rep. 2016, abstract) and single
+   filaments "below 10 nm" with a constriction (C-AFM tomography; Celano et al., abstract),
+   while the narrowest cross-section of Ta2O5 filaments holds 3-8 Ta atoms (quantum transport,
+   Török et al. 2023, abstract). The radius law (median 1.5 nm, shape 0.25) is an ASSUMPTION
+   chosen inside these bounds, not a fit. Moreover **radius and conductivity are not separately
+   identifiable** from conductance data: only :math:`\sigma_f r^2 / L` enters, so the
+   conductivity is a *calibration* that makes a median filament conduct exactly :math:`G_0`.
+   Changing ``radius_median_nm`` alone rescales every conductance by the squared ratio.
+5. **Compliance with its own spread.** The word-line transistor limits the forming current to
+   :math:`I_{cc}`; the cell ends up no more conductive than its own compliance-limited value
+   :math:`G_{cc,i} = (I_{cc}/V_c)\, e^{s_{cc} z_i}`, :math:`z_i \sim \mathcal N(0, 1)`
+   (lognormal, median :math:`G_\mathrm{cap} = I_{cc}/V_c`, shape ``compliance_sigma``), so
+   :math:`G = \min(G_\mathrm{raw}, G_{cc,i})` with :math:`V_c` the voltage left across the
+   cell at compliance (docs/devices.md#compliance). Cell-to-cell differences in transistor
+   current and in the voltage at which the filament stops growing make :math:`G_{cc,i}` differ
+   from cell to cell; ``compliance_sigma = 0`` restores the hard cap (a point mass at
+   :math:`G_\mathrm{cap}`, kept for comparison).
 6. **Unformed cells** keep the pristine conductance (about 10 MΩ on the same group's 40 nm
    platform, Nat. Mach. Intell. 2023 Extended Data Fig. 1a), lognormally spread.
 
@@ -63,7 +81,8 @@ VIA_AREA_NM2 = math.pi * 30.0**2
 
 _RADIUS_MEDIAN_NM = 1.5
 _OXIDE_NM = 8.0
-#: Filament conductivity that makes a median-radius filament conduct exactly one G0.
+#: CALIBRATION: the filament conductivity that makes a median-radius filament conduct exactly
+#: one G0 (radius and conductivity are not separately identifiable from conductances).
 _SIGMA_F = G0 * _OXIDE_NM * 1e-9 / (math.pi * (_RADIUS_MEDIAN_NM * 1e-9) ** 2)
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -108,22 +127,24 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "radius_median_nm", "nm", _RADIUS_MEDIAN_NM, 0.05, 30.0,
-        "ASSUMPTION: TEM-visible conductive filaments are 'a few nanometer wide' (Sci. Rep. 6, "
-        "25757, 2016) and the same group's TEM shows one filament in a 40 nm cell (ESGNN Fig. "
-        "1a, 20 nm scale bar); the atomic bottleneck is 3-8 Ta atoms (Török et al., "
-        "arXiv 2302.03214, 2023)",
+        "ASSUMPTION (not fitted: no measured diameter distribution found): chosen inside the "
+        "published bounds, conduction channels 'sub-10 nm' (Ta/HfO2/Pt STEM-EELS, Jiang et al., "
+        "Sci. Rep. 2016, abstract) and filaments 'below 10 nm' (C-AFM tomography, Celano et al., "
+        "abstract) above a 3-8 Ta-atom bottleneck (Török et al., arXiv 2302.03214, abstract); "
+        "only sigma_f*r^2/L is identifiable from conductances (docs/devices.md#filament-size)",
     ),
     Parameter(
         "radius_sigma", "", 0.25, 0.0, 2.0,
-        "ASSUMPTION: lognormal shape of the radius; gives a conductance shape 2*0.25 = 0.5 "
-        "(LRS spreads of tens to hundreds of uS, docs/devices.md#filament-conductance)",
+        "ASSUMPTION: lognormal shape of the radius (no measured spread found); its 99.8 % "
+        "interval of diameters, 1.4-6.5 nm, stays inside the bounds of radius_median_nm; sets "
+        "the conductance shape 2*0.25 = 0.5, the only part conductance data can test",
         low_open=True,
     ),
     Parameter(
         "filament_conductivity_s_per_m", "S/m", _SIGMA_F, 0.0, 1e8,
-        "ASSUMPTION: chosen so that a median filament conducts exactly G0 = 77.48 uS, one open "
-        "quantum channel (Török et al. 2023: atomic-size Ta2O5 filaments conduct a few G0); "
-        "8.8e4 S/m (1.1 mOhm cm) is a sub-stoichiometric TaOx conductivity",
+        "ASSUMPTION (calibration, not a measured conductivity): set so that a median filament "
+        "conducts exactly G0 = 77.48 uS, since radius and conductivity are not separately "
+        "identifiable; 8.8e4 S/m (1.1 mOhm cm) is a plausible sub-stoichiometric TaOx value",
         low_open=True,
     ),
     Parameter(
@@ -136,6 +157,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "ASSUMPTION: voltage across the cell at compliance, R_LRS ~ V_c/I_cc with V_c ~ 0.3-0.5 V "
         "(docs/devices.md#compliance); cap = 100 uA / 0.4 V = 250 uS",
         low_open=True,
+    ),
+    Parameter(
+        "compliance_sigma", "", 0.2, 0.0, 2.0,
+        "ASSUMPTION (no cell-to-cell LRS spread at fixed compliance found for TaOx/HfOx 1T1R; "
+        "lead, NOT VERIFIED: Ambrogio et al., IEEE TED 2014, 'Statistical fluctuations in HfOx "
+        "resistive-switching memory: part I'): lognormal shape of each cell's compliance-"
+        "limited conductance; 0.2 = 0.087 decade; 0 gives the hard cap (a point mass)",
     ),
     Parameter(
         "pristine_conductance_s", "S", 1e-7, 0.0, 1e-4,
@@ -166,15 +194,18 @@ class FormingResult:
         ``[n]`` int64, filaments per cell (0 for unformed cells).
     conductance_s:
         ``[n]`` cell conductance in siemens after forming (pristine for unformed cells,
-        pristine + filaments capped at the compliance limit for formed ones).
+        min(pristine + filaments, the cell's compliance-limited conductance) for formed ones).
     capped:
-        ``[n]`` bool, whether the compliance cap bound the cell.
+        ``[n]`` bool, whether the compliance bound the (formed) cell: G_raw >= G_cc,i.
     filament_cell:
         ``[F]`` int64, the cell each filament belongs to.
     filament_radius_nm:
         ``[F]`` radius of each filament in nm.
     filament_conductance_s:
-        ``[F]`` conductance of each filament in siemens (before the cell's cap).
+        ``[F]`` conductance of each filament in siemens (before the cell's compliance limit).
+    compliance_limit_s:
+        ``[n]`` each cell's compliance-limited conductance G_cc,i in siemens (lognormal around
+        I_cc/V_c with shape ``compliance_sigma``; all equal for the hard cap).
     """
 
     voltage_v: float
@@ -186,11 +217,18 @@ class FormingResult:
     filament_cell: torch.Tensor
     filament_radius_nm: torch.Tensor
     filament_conductance_s: torch.Tensor
+    compliance_limit_s: torch.Tensor
 
     @property
     def formed_fraction(self) -> float:
         """Fraction of cells that formed (the density of the random network)."""
         return float(self.formed.double().mean())
+
+    @property
+    def limited_fraction(self) -> float:
+        """Fraction of the *formed* cells that the compliance bound (nan if none formed)."""
+        n_formed = int(self.formed.sum())
+        return float(self.capped.sum()) / n_formed if n_formed else math.nan
 
 
 class FilamentModel(ParameterSet):
@@ -256,8 +294,26 @@ class FilamentModel(ParameterSet):
 
     @property
     def conductance_cap_s(self) -> float:
-        """Largest conductance the compliance allows, I_cc / V_c, in siemens."""
+        """Median compliance-limited conductance I_cc / V_c in siemens.
+
+        With ``compliance_sigma = 0`` it is the hard cap every formed cell is clipped to; with a
+        spread each cell has its own limit, lognormal around this value
+        (:meth:`compliance_limit_distribution`).
+        """
         return self.compliance_current_a / self.compliance_voltage_v
+
+    def compliance_limit_distribution(self) -> stats.rv_continuous:
+        """Frozen lognormal of the per-cell compliance-limited conductance G_cc (siemens).
+
+        Raises ``ValueError`` for the hard cap (``compliance_sigma = 0``), which is one number.
+        """
+        if self.compliance_sigma == 0.0:
+            raise ValueError("compliance_sigma=0 is a hard cap (conductance_cap_s), not a law")
+        return stats.lognorm(s=self.compliance_sigma, scale=self.conductance_cap_s)
+
+    def compliance_limited_probability(self, voltage_v: float, width_s: float) -> float:
+        """P(G_raw > G_cc | formed): fraction of formed cells the compliance bounds (ohmic)."""
+        return self.formed_conductance_distribution(voltage_v, width_s).p_limited
 
     def weibull_scale(self, width_s: float) -> float:
         """Voltage (V) at which 63.2 % of cells form with a pulse of ``width_s`` seconds."""
@@ -330,8 +386,10 @@ class FilamentModel(ParameterSet):
     def formed_conductance_distribution(self, voltage_v: float, width_s: float) -> FormedConductance:
         """Distribution of a formed cell's conductance (numerical convolution, ohmic only).
 
-        min(G_pristine + sum of N lognormal filaments, cap) with N zero-truncated Poisson; the
-        pristine spread is replaced by its median (it is below 0.1 % of a formed conductance).
+        min(G_pristine + sum of N lognormal filaments, G_cc) with N zero-truncated Poisson and
+        G_cc the cell's lognormal compliance-limited conductance (a hard cap, point mass, when
+        ``compliance_sigma = 0``); the pristine spread is replaced by its median (it is below
+        0.1 % of a formed conductance).
         """
         self._require_ohmic("formed_conductance_distribution")
         return FormedConductance(
@@ -340,6 +398,7 @@ class FilamentModel(ParameterSet):
             sigma=2.0 * self.radius_sigma,
             cap_s=self.conductance_cap_s,
             offset_s=self.pristine_conductance_s,
+            cap_sigma=self.compliance_sigma,
         )
 
     def _require_ohmic(self, what: str) -> None:
@@ -388,11 +447,14 @@ class FilamentModel(ParameterSet):
             math.log(self.pristine_conductance_s)
             + self.pristine_sigma * torch.randn(n, generator=gen, dtype=torch.float64)
         )
+        # drawn after the pristine spread so that the earlier streams do not depend on it
+        limit = self.conductance_cap_s * torch.exp(
+            self.compliance_sigma * torch.randn(n, generator=gen, dtype=torch.float64)
+        )
         summed = pristine.index_add(0, cell, g_fil)
         formed = counts > 0
-        cap = self.conductance_cap_s
-        capped = formed & (summed >= cap)
-        conductance = torch.where(formed, summed.clamp(max=cap), pristine)
+        capped = formed & (summed >= limit)
+        conductance = torch.where(formed, torch.minimum(summed, limit), pristine)
         return FormingResult(
             voltage_v=float(voltage_v),
             width_s=float(width_s),
@@ -403,6 +465,7 @@ class FilamentModel(ParameterSet):
             filament_cell=cell,
             filament_radius_nm=radius,
             filament_conductance_s=g_fil,
+            compliance_limit_s=limit,
         )
 
 

@@ -6,8 +6,10 @@ intervals, log-likelihood, and a goodness-of-fit statistic):
 - :func:`fit_conductances`: cell conductances after one forming pulse (e.g. the per-cell mean of
   the ``set[:, :n]`` reads of a measured chip) -> filament rate lambda (hence formed
   fraction), single-filament conductance median and shape, pristine median and shape, the
-  compliance cap. Goodness of fit: Kolmogorov-Smirnov distance of the formed cells against the
-  fitted law (atom at the cap handled), and its p-value.
+  compliance cap: a hard cap (a pile of cells at one value, censored) or a soft cap (each
+  cell's compliance-limited conductance lognormal: median ``cap_s`` and shape ``cap_sigma``
+  fitted). Goodness of fit: Kolmogorov-Smirnov distance of the formed cells against the
+  fitted law (atom at a hard cap handled), and its p-value.
 - :func:`fit_forming`: formed counts at several (voltage, width) pulses -> Weibull scale
   eta_V, slope beta_V and voltage-acceleration exponent n. Goodness of fit: Pearson chi^2.
 - :func:`fit_read_noise`: per-cell mean and variance over reads -> relative read noise and
@@ -113,9 +115,44 @@ def _covariance(nll: Callable[[np.ndarray], float], theta: np.ndarray) -> np.nda
     return cov
 
 
+def _scaled_covariance(nll: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
+    """Inverse Hessian with steps of about one standard error in each coordinate.
+
+    The soft-cap likelihood is tabulated on a grid whose span follows ``cap_s`` and
+    ``cap_sigma``, so it carries ~1e-3 of interpolation noise; steps of 1e-3 in the logs (as in
+    :func:`_covariance`) would difference that noise. A first pass with steps of 0.02 gives the
+    standard errors, a second pass uses them (clipped to [2e-3, 0.2]) as the steps, where the
+    likelihood changes by ~0.5 per step.
+    """
+    steps = np.full(theta.size, 0.02)
+    cov = np.full((theta.size, theta.size), np.nan)
+    for _ in range(2):
+        def scaled(w: np.ndarray, h: np.ndarray = steps) -> float:
+            return nll(theta + h * w)
+
+        h_w = hessian(scaled, np.zeros(theta.size), step=1.0)
+        try:
+            cov = np.linalg.inv(h_w) * np.outer(steps, steps)
+        except np.linalg.LinAlgError:
+            return np.full_like(h_w, np.nan)
+        if np.any(np.diag(cov) < 0):
+            return np.full_like(h_w, np.nan)
+        steps = np.clip(np.sqrt(np.diag(cov)), 2e-3, 0.2)
+    return cov
+
+
 # ---------------------------------------------------------------------------------------
 # conductance distribution after one forming pulse
 # ---------------------------------------------------------------------------------------
+#: Names of the formed-cell parameters, in the order of the (log) parameter vector.
+_FORMED_NAMES = ("rate", "filament_median_s", "filament_sigma", "cap_s", "cap_sigma")
+
+#: In ``cap_s="auto"``/``cap_sigma="auto"`` mode without a pile at the cap, the soft-cap model
+#: (two more parameters) replaces the uncapped one only if twice its log-likelihood gain exceeds
+#: this value, the 0.1 % point of chi^2 with 2 degrees of freedom.
+SOFT_CAP_LR_THRESHOLD = float(stats.chi2.isf(1e-3, 2))
+
+
 def fit_conductances(
     conductance_s,
     *,
@@ -123,51 +160,89 @@ def fit_conductances(
     cap_s: float | str | None = "auto",
     cap_rtol: float = 1e-3,
     grid_points: int = 2048,
+    cap_sigma: float | str = "auto",
 ) -> FitResult:
     """Fit the filament model's conductance law to cells after one forming pulse.
 
     Model (see :mod:`rrampaper.devices.filament`): a cell forms with probability
-    ``1 - exp(-lambda)``; a formed cell conducts ``min(sum of N lognormal filaments, cap)`` with
-    ``N`` zero-truncated Poisson(lambda); an unformed cell is lognormally pristine.
+    ``1 - exp(-lambda)``; a formed cell conducts ``min(G_raw, G_cc)`` with ``G_raw`` the sum of
+    ``N`` lognormal filaments, ``N`` zero-truncated Poisson(lambda), and ``G_cc`` the cell's
+    compliance-limited conductance; an unformed cell is lognormally pristine. Two compliance
+    laws are fitted:
+
+    - **hard cap** (``cap_sigma = 0``): ``G_cc`` is one number and a pile of identical values
+      sits at it; the cells within ``cap_rtol`` of the cap are censored (they contribute
+      ``log P(G_raw >= cap)``) and the cap itself is taken from the data, not fitted.
+    - **soft cap** (``cap_sigma > 0``): ``G_cc`` is lognormal with median ``cap_s`` and shape
+      ``cap_sigma`` (``FilamentModel.compliance_sigma``); the law has no point mass and the
+      log density is summed over all formed cells (no censoring); ``cap_s`` and ``cap_sigma``
+      are free parameters with standard errors like the others.
 
     Parameters
     ----------
     conductance_s:
         Cell conductances in siemens (1-D). For noisy measurements use the per-cell mean over
-        reads: the cap is a point mass only when read noise is averaged out.
+        reads: a hard cap is a point mass only when read noise is averaged out.
     threshold_s:
         Cells above it count as formed; it must separate pristine (~0.1 uS) from formed
         (tens of uS) cells. The fit neglects formed mass below it.
     cap_s:
-        The compliance cap in siemens, ``None`` for none, or ``"auto"``: the largest value if at
-        least 0.5 % of the formed cells lie within ``cap_rtol`` of it, else none.
+        ``"auto"`` (default): for a hard cap, the largest value if at least 0.5 % of the formed
+        cells lie within ``cap_rtol`` of it (else none); for a soft cap, a free parameter.
+        A number (siemens): the hard cap, or the soft cap's median held fixed. ``None``: no
+        compliance at all (``cap_sigma`` is then ignored).
     cap_rtol:
-        Relative window under the cap within which a value counts as capped (censored).
+        Relative window under the cap within which a value counts as capped (censored), also
+        the window in which a pile at the cap is looked for.
     grid_points:
         Resolution of the numerical convolution.
+    cap_sigma:
+        ``"auto"`` (default): the hard-cap, censored fit when the data show a pile at the cap
+        (at least 0.5 % of the formed cells within ``cap_rtol`` of the largest value, or of a
+        given ``cap_s``); otherwise the soft-cap fit with ``cap_sigma`` free. With ``cap_s =
+        "auto"`` and no pile, the soft cap is kept only if it beats the uncapped law by a
+        likelihood-ratio statistic above :data:`SOFT_CAP_LR_THRESHOLD` (else ``cap_s = inf``,
+        as before: data the compliance never bound). ``"free"``: always the soft fit with
+        ``cap_sigma`` free. ``0``: always the hard-cap fit (the behaviour of earlier versions).
+        A positive number: the soft fit with ``cap_sigma`` held at that value.
 
     Returns
     -------
     FitResult
         ``params``: ``rate`` (lambda), ``formed_fraction``, ``filament_median_s``,
-        ``filament_sigma``, ``pristine_median_s``, ``pristine_sigma``, ``cap_s``;
-        ``gof``: ``ks_statistic``, ``ks_pvalue`` of the formed cells; ``n_capped``.
+        ``filament_sigma``, ``pristine_median_s``, ``pristine_sigma``, ``cap_s`` (the hard cap
+        or the soft cap's median; ``inf`` for none), ``cap_sigma`` (0 for a hard cap or none);
+        ``stderr``/``ci95`` are ``nan`` for ``cap_s``/``cap_sigma`` when they were not fitted;
+        ``gof``: ``ks_statistic``, ``ks_pvalue`` of the formed cells, ``n_capped`` (censored
+        cells, 0 for a soft cap) and, when the uncapped law was compared, ``lr_soft_cap``
+        (twice the log-likelihood gain of the soft cap over no cap).
     """
     g = np.asarray(conductance_s, dtype=float).reshape(-1)
     if g.size < 10 or not np.all(np.isfinite(g)) or np.any(g <= 0):
         raise ValueError("conductance_s needs at least 10 finite, positive values (siemens)")
     check_range("threshold_s", threshold_s, 0.0, 1.0, low_open=True, unit="S")
     check_range("cap_rtol", cap_rtol, 0.0, 0.5)
+    sigma_mode = _check_cap_sigma(cap_sigma)
+    if isinstance(cap_s, str) and cap_s != "auto":
+        raise ValueError(f"cap_s={cap_s!r} must be a number (siemens), None or 'auto'")
+    if cap_s is not None and not isinstance(cap_s, str):
+        check_range("cap_s", cap_s, 0.0, 1.0, low_open=True, unit="S")
     formed = g > threshold_s
     gf, gp = g[formed], g[~formed]
     n_f, n_p = gf.size, gp.size
     if n_f < 5:
         raise ValueError(f"only {n_f} cells exceed threshold_s={threshold_s!r} S; cannot fit")
 
-    cap = _resolve_cap(gf, cap_s, cap_rtol)
-    censored = gf >= cap * (1 - cap_rtol) if math.isfinite(cap) else np.zeros(n_f, bool)
-    observed = gf[~censored]
-    n_c = int(censored.sum())
+    # which compliance law: "none", "hard" (censored at a pile) or "soft" (free spread)
+    if cap_s is None:
+        mode = "none"
+    elif sigma_mode == "hard":
+        mode = "hard"
+    elif sigma_mode == "auto":
+        mode = "hard" if _has_pile(gf, cap_s, cap_rtol) else "soft"
+    else:
+        mode = "soft"
+    compare_none = mode == "soft" and cap_s == "auto" and sigma_mode == "auto"
 
     # pristine component: closed-form lognormal MLE (needs >= 2 cells)
     if n_p >= 2:
@@ -179,32 +254,37 @@ def fit_conductances(
         p_med, p_sig, ll_p = math.nan, math.nan, 0.0
         p_se = {"pristine_median_s": math.nan, "pristine_sigma": math.nan}
 
-    # starting values: lambda from the formed fraction, filament law from the one-filament bulk
+    cap = _resolve_cap(gf, cap_s, cap_rtol) if mode == "hard" else math.inf
+    if mode == "hard" and math.isinf(cap):
+        mode = "none"  # cap_s="auto" found no pile: an uncapped law (as in earlier versions)
+    censored = gf >= cap * (1 - cap_rtol) if mode == "hard" else np.zeros(n_f, bool)
+    n_c = int(censored.sum())
+
+    # the uncapped or hard-capped fit (also the start and the reference of the soft fit)
+    base = _FormedMLE(gf, n_p, censored, cap, 0.0, (True, True, True, False, False), grid_points)
     frac = n_f / g.size
     lam0 = -math.log1p(-min(frac, 1 - 0.5 / g.size))
-    log_obs = np.log(observed if observed.size else gf)
-    theta0 = np.array([math.log(lam0), float(np.median(log_obs)) - 0.3 * lam0, math.log(max(log_obs.std(), 0.05))])
+    log_obs = np.log(gf[~censored] if n_c < n_f else gf)
+    start = np.array([lam0, math.exp(float(np.median(log_obs)) - 0.3 * lam0), max(log_obs.std(), 0.05)])
+    fit = base.fit(np.log(start))
+    lr = math.nan
+    if mode == "soft":
+        free_cap = cap_s == "auto"
+        free_sig = sigma_mode in ("auto", "free")
+        s_fixed = 0.0 if free_sig else float(cap_sigma)
+        soft = _FormedMLE(
+            gf, n_p, np.zeros(n_f, bool), math.inf if free_cap else float(cap_s), s_fixed,
+            (True, True, True, free_cap, free_sig), grid_points,
+        )
+        soft_fit = soft.fit(soft.start(fit.values))
+        lr = 2.0 * (fit.nll - soft_fit.nll)
+        if compare_none and not lr > SOFT_CAP_LR_THRESHOLD:
+            mode = "none"
+        else:
+            base, fit = soft, soft_fit
 
-    def dist(theta: np.ndarray) -> FormedConductance:
-        lam, mu, sig = math.exp(theta[0]), theta[1], math.exp(theta[2])
-        return FormedConductance(lam, math.exp(mu), sig, cap_s=cap, grid_points=grid_points)
-
-    def nll(theta: np.ndarray) -> float:
-        lam = math.exp(theta[0])
-        if not (1e-4 < lam < 200 and 1e-3 < math.exp(theta[2]) < 5 and -30 < theta[1] < 0):
-            return 1e30
-        d = dist(theta)
-        ll = n_p * (-lam) + n_f * math.log(-math.expm1(-lam))
-        ll += float(d.logpdf(observed).sum())
-        if n_c:
-            ll += n_c * math.log(max(d.p_cap, 1e-300))
-        return -ll
-
-    res = optimize.minimize(nll, theta0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000})
-    theta = res.x
-    cov = _covariance(nll, theta)
-    se_t = np.sqrt(np.diag(cov))
-    lam, med, sig = math.exp(theta[0]), math.exp(theta[1]), math.exp(theta[2])
+    values, se_t = fit.values, fit.se_log
+    lam, med, sig, cap_hat, s_hat = values
     f_formed = -math.expm1(-lam)
     params = {
         "rate": lam,
@@ -213,36 +293,147 @@ def fit_conductances(
         "filament_sigma": sig,
         "pristine_median_s": p_med,
         "pristine_sigma": p_sig,
-        "cap_s": cap,
+        "cap_s": cap_hat if mode != "none" else math.inf,
+        "cap_sigma": s_hat if mode == "soft" else 0.0,
     }
-    stderr = {
-        "rate": lam * se_t[0],
-        "formed_fraction": math.exp(-lam) * lam * se_t[0],
-        "filament_median_s": med * se_t[1],
-        "filament_sigma": sig * se_t[2],
-        **p_se,
-        "cap_s": math.nan,
-    }
-    ci = {
-        "rate": (math.exp(theta[0] - Z95 * se_t[0]), math.exp(theta[0] + Z95 * se_t[0])),
-        "filament_median_s": (math.exp(theta[1] - Z95 * se_t[1]), math.exp(theta[1] + Z95 * se_t[1])),
-        "filament_sigma": (math.exp(theta[2] - Z95 * se_t[2]), math.exp(theta[2] + Z95 * se_t[2])),
-    }
+    stderr: dict[str, float] = {}
+    ci: dict[str, tuple[float, float]] = {}
+    for i, name in enumerate(_FORMED_NAMES):
+        free = base.free[i]
+        s = se_t[i] if free else math.nan
+        stderr[name] = values[i] * s
+        ci[name] = (values[i] * math.exp(-Z95 * s), values[i] * math.exp(Z95 * s))
+    stderr["formed_fraction"] = math.exp(-lam) * lam * se_t[0]
     ci["formed_fraction"] = tuple(-math.expm1(-x) for x in ci["rate"])  # type: ignore[assignment]
+    stderr.update(p_se)
     for k in ("pristine_median_s", "pristine_sigma"):
         ci[k] = (params[k] - Z95 * stderr[k], params[k] + Z95 * stderr[k])
-    ci["cap_s"] = (math.nan, math.nan)
-    d_hat = dist(theta)
+    params_order = list(params)
+    stderr = {k: stderr[k] for k in params_order}
+    ci = {k: ci[k] for k in params_order}
+    d_hat = base.dist(fit.theta)
     ks_d, ks_p = ks_test(np.where(censored, cap, gf), d_hat)
+    gof = {"ks_statistic": ks_d, "ks_pvalue": ks_p, "n_capped": float(n_c)}
+    if math.isfinite(lr):
+        gof["lr_soft_cap"] = float(lr)
     return FitResult(
         params=params,
         stderr=stderr,
         ci95=ci,
-        loglik=-float(res.fun) + ll_p,
+        loglik=-fit.nll + ll_p,
         n=int(g.size),
-        gof={"ks_statistic": ks_d, "ks_pvalue": ks_p, "n_capped": float(n_c)},
-        converged=bool(res.success),
+        gof=gof,
+        converged=fit.converged,
     )
+
+
+def formed_conductance_from_fit(fit: FitResult, grid_points: int = 4096) -> FormedConductance:
+    """The fitted law of a formed cell's conductance (hard or soft cap, as fitted)."""
+    p = fit.params
+    return FormedConductance(
+        p["rate"], p["filament_median_s"], p["filament_sigma"], cap_s=p["cap_s"],
+        grid_points=grid_points, cap_sigma=p.get("cap_sigma", 0.0),
+    )
+
+
+@dataclass
+class _MLEResult:
+    theta: np.ndarray  # log of the free parameters
+    values: list[float]  # all five formed-cell parameters (fixed ones included)
+    se_log: np.ndarray  # standard errors of the logs, nan where fixed
+    nll: float
+    converged: bool
+
+
+class _FormedMLE:
+    """Negative log-likelihood of the formed cells (and the formed/unformed split).
+
+    The free parameters are the logs of those in :data:`_FORMED_NAMES` flagged in ``free``;
+    the others keep the given ``cap``/``cap_sigma`` (``cap_sigma = 0``: hard cap, with the
+    ``censored`` cells contributing ``log P(G_raw >= cap)``).
+    """
+
+    def __init__(self, gf, n_p, censored, cap, cap_sigma, free, grid_points):
+        self.observed = gf[~censored]
+        self.gf = gf
+        self.n_f, self.n_p, self.n_c = gf.size, n_p, int(censored.sum())
+        self.fixed = [math.nan, math.nan, math.nan, cap, cap_sigma]
+        self.free = tuple(free)
+        self.grid_points = grid_points
+        self.g_min, self.g_max = float(gf.min()), float(gf.max())
+
+    def unpack(self, theta: np.ndarray) -> list[float]:
+        it = iter(np.exp(theta))
+        return [float(next(it)) if f else v for f, v in zip(self.free, self.fixed, strict=True)]
+
+    def dist(self, theta: np.ndarray) -> FormedConductance:
+        lam, med, sig, cap, s_cc = self.unpack(theta)
+        return FormedConductance(lam, med, sig, cap_s=cap, grid_points=self.grid_points, cap_sigma=s_cc)
+
+    def nll(self, theta: np.ndarray) -> float:
+        lam, med, sig, cap, s_cc = self.unpack(theta)
+        if not (1e-4 < lam < 200 and 1e-3 < sig < 5 and math.exp(-30) < med < 1):
+            return 1e30
+        if self.free[3] and not (1e-3 * self.g_min < cap < min(1e3 * self.g_max, 1.0)):
+            return 1e30
+        if self.free[4] and not 1e-3 < s_cc < 2.0:
+            return 1e30
+        d = self.dist(theta)
+        ll = self.n_p * (-lam) + self.n_f * math.log(-math.expm1(-lam))
+        ll += float(d.logpdf(self.observed).sum())
+        if self.n_c:
+            ll += self.n_c * math.log(max(d.p_cap, 1e-300))
+        return -ll
+
+    def start(self, values: list[float]) -> np.ndarray:
+        """Start of a soft fit from an uncapped one: the best cap on a coarse grid."""
+        v = list(values)
+        caps = np.quantile(self.gf, [0.5, 0.75, 0.9, 0.97, 0.995]) if self.free[3] else [self.fixed[3]]
+        sigmas = (0.05, 0.15, 0.3, 0.6) if self.free[4] else (self.fixed[4],)
+        best, best_theta = math.inf, None
+        for c in caps:
+            for s in sigmas:
+                v[3], v[4] = float(c), float(s)
+                theta = np.log([x for x, f in zip(v, self.free, strict=True) if f])
+                val = self.nll(theta)
+                if val < best:
+                    best, best_theta = val, theta
+        return best_theta
+
+    def fit(self, theta0: np.ndarray) -> _MLEResult:
+        """Nelder-Mead from ``theta0`` (logs of the free parameters), Hessian standard errors."""
+        theta0 = np.asarray(theta0, dtype=float)
+        k = theta0.size
+        simplex = np.vstack([theta0, theta0 + 0.1 * np.eye(k)])
+        res = optimize.minimize(
+            self.nll, theta0, method="Nelder-Mead",
+            options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000 * k // 3, "initial_simplex": simplex},
+        )
+        theta = res.x
+        if any(self.free[3:]):
+            cov = _scaled_covariance(self.nll, theta)
+        else:
+            cov = _covariance(self.nll, theta)
+        se = np.full(len(self.free), math.nan)
+        se[list(np.flatnonzero(self.free))] = np.sqrt(np.diag(cov))
+        return _MLEResult(theta, self.unpack(theta), se, float(res.fun), bool(res.success))
+
+
+def _check_cap_sigma(cap_sigma) -> str:
+    if isinstance(cap_sigma, str):
+        if cap_sigma not in ("auto", "free"):
+            raise ValueError(f"cap_sigma={cap_sigma!r} must be 'auto', 'free' or a number in [0, 2]")
+        return cap_sigma
+    check_range("cap_sigma", cap_sigma, 0.0, 2.0)
+    return "hard" if cap_sigma == 0 else "fixed"
+
+
+def _has_pile(gf: np.ndarray, cap_s, cap_rtol: float) -> bool:
+    """Whether at least 0.5 % of the formed cells pile up at the cap (a hard cap's atom)."""
+    if cap_s == "auto":
+        return math.isfinite(_resolve_cap(gf, "auto", cap_rtol))
+    near = (gf >= cap_s * (1 - cap_rtol)) & (gf <= cap_s * (1 + cap_rtol))
+    return bool(near.mean() >= 0.005)
 
 
 def _resolve_cap(gf: np.ndarray, cap_s, cap_rtol: float) -> float:
@@ -267,7 +458,9 @@ def model_from_fit(
     """A :class:`FilamentModel` reproducing a :func:`fit_conductances` result.
 
     The filament conductance is converted to a radius with ``base``'s conductivity and oxide
-    thickness; the cap to a compliance current at ``base``'s compliance voltage. One forming
+    thickness; the cap (the soft cap's median) to a compliance current at ``base``'s compliance
+    voltage, and the fitted ``cap_sigma`` becomes ``compliance_sigma`` (0 for a hard cap or no
+    cap; no compliance at all becomes a 10 mA compliance current). One forming
     pulse cannot separate the Weibull scale from the slope, so ``base`` keeps its forming
     parameters except the scale, which is moved so that the pulse (``voltage_v``, ``width_s``;
     default: ``base``'s Weibull scale and reference width) gives the fitted lambda.
@@ -292,8 +485,11 @@ def model_from_fit(
         changes["pristine_sigma"] = max(p["pristine_sigma"], 1e-6)
     if math.isfinite(p["cap_s"]):
         changes["compliance_current_a"] = p["cap_s"] * base.compliance_voltage_v
+        # a fit without the key (older results) is a hard-cap fit
+        changes["compliance_sigma"] = p.get("cap_sigma", 0.0)
     else:
         changes["compliance_current_a"] = 1e-2
+        changes["compliance_sigma"] = 0.0
     return base.replace(**changes)
 
 
