@@ -7,14 +7,17 @@ package style (:func:`rrampaper.analysis.plotting.use_style`) and returns it; th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
+from matplotlib.patches import Patch
 
 from rrampaper.devices.distributions import FormedConductance
+from rrampaper.devices.faults import FAULT_NAMES
 from rrampaper.devices.filament import G0, FilamentModel, FormingResult
 from rrampaper.devices.fit import FitResult
 from rrampaper.devices.technologies import Technology
@@ -79,7 +82,7 @@ def filament_figure(result: FormingResult, model: FilamentModel) -> plt.Figure:
     ax2.plot(bins, model.radius_distribution().pdf(bins), "k-", label="lognormal model")
     ax2.axvline(model.radius_median_nm, color="k", ls=":", lw=1)
     ax2.set(xlabel="filament radius r (nm)", ylabel="density (1/nm)",
-            title="Filament size (TEM scale: a few nm)")
+            title="Filament size (assumed; microscopy: < 10 nm)")
     ax2.legend(fontsize=8)
     g = _np(result.filament_conductance_s) / G0
     bins = np.geomspace(max(g.min(), 1e-2), g.max(), 60)
@@ -116,11 +119,11 @@ def conductance_figure(
         centers = 0.5 * (lin[1:] + lin[:-1])
         ax2.plot(centers, dist.pdf(centers / US) / US, "k-", label="model (convolution)")
     if cap_s is not None:
-        ax2.axvline(cap_s * US, color="k", ls="--", lw=1, label="compliance cap")
+        ax2.axvline(cap_s * US, color="k", ls="--", lw=1, label="median compliance limit")
     for n in (1, 2, 3):
         ax2.axvline(n * G0 * US, color="0.5", ls=":", lw=1)
     ax2.set(xlabel="conductance (µS)   (dotted: 1, 2, 3 G₀)", ylabel="density (1/µS)",
-            title="Formed cells: sums of filaments, capped")
+            title="Formed cells: sums of filaments, compliance-limited")
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -250,3 +253,149 @@ def technology_figure(weights: Mapping[str, np.ndarray], labels: Mapping[str, st
     fig.tight_layout()
     return fig
 
+
+
+def programming_error_figure(
+    targets_s,
+    spreads: Mapping[str, np.ndarray],
+    published: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> plt.Figure:
+    """Spread of the achieved conductance around the target vs the target, absolute and relative.
+
+    ``spreads`` maps a label (a method, or write-verify after some time) to the standard deviation
+    of ``achieved - target`` (siemens) at each of ``targets_s``, drawn as markers and lines;
+    ``published`` maps a label to ``(g_s, sigma_s)`` of a published law over its own valid range,
+    drawn as dashed lines. Left: sigma in µS; right: sigma / target in %.
+    """
+    t = np.asarray(targets_s, dtype=float) * US
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.2))
+    for color, (label, sigma) in zip(_PALETTE, spreads.items(), strict=False):
+        s = np.asarray(_np(sigma), dtype=float) * US
+        ax1.plot(t, s, "o-", color=color, ms=3.5, label=label)
+        ax2.plot(t, 100 * s / t, "o-", color=color, ms=3.5, label=label)
+    for style, (label, (g, sigma)) in zip(("k--", "k-.", "k:"), (published or {}).items(), strict=False):
+        g_us, s_us = np.asarray(_np(g), dtype=float) * US, np.asarray(_np(sigma), dtype=float) * US
+        ax1.plot(g_us, s_us, style, lw=1.5, label=label)
+        ax2.plot(g_us, 100 * s_us / g_us, style, lw=1.5, label=label)
+    ax1.set(xlabel="target conductance (µS)", ylabel="σ(achieved − target) (µS)",
+            title="Programming spread")
+    ax2.set(xlabel="target conductance (µS)", ylabel="σ / target (%)", yscale="log",
+            title="Relative programming spread")
+    ax1.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+#: Colours of the fault codes (OK, STUCK_ON, STUCK_OFF, UNFORMED) in :func:`fault_map_figure`.
+FAULT_COLORS = ("#f2f2f2", "#d55e00", "#0173b2", "#029e73")
+
+
+def fault_map_figure(maps: Mapping[str, np.ndarray]) -> plt.Figure:
+    """One panel per fault map: the code of every cell as an image, with a legend of the codes.
+
+    Each map has shape ``[rows, pairs, 2]`` (positive-column cell, negative-column cell, as
+    :attr:`DeviceWeights.fault_codes`); it is drawn as ``rows x 2 pairs`` cells, the two cells of
+    a pair side by side. Panel titles give the faulty fraction.
+    """
+    n = len(maps)
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.6), squeeze=False)
+    cmap = ListedColormap(FAULT_COLORS)
+    norm = BoundaryNorm(np.arange(len(FAULT_COLORS) + 1) - 0.5, cmap.N)
+    for ax, (label, codes) in zip(axes[0], maps.items(), strict=True):
+        c = np.asarray(_np(codes))
+        if c.ndim != 3 or c.shape[-1] != 2:
+            raise ValueError(f"fault map {label!r} has shape {c.shape}; expected [rows, pairs, 2]")
+        image = c.reshape(c.shape[0], -1)
+        ax.imshow(image, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto")
+        ax.grid(False)
+        ax.set(xlabel=f"cell column ({c.shape[1]} pairs × 2 cells)", ylabel="row",
+               title=f"{label}: {100 * float((c != 0).mean()):.2f} % faulty")
+    handles = [Patch(facecolor=FAULT_COLORS[k], edgecolor="0.4", label=name)
+               for k, name in FAULT_NAMES.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+#: What microscopy (and, for contrast, transport) reports on the size of TaOx/HfOx filaments,
+#: copied from ``docs/devices.md#filament-size``: (paper, figure, stack, what was measured,
+#: value, how it was checked). "abstract" = publisher's or index abstract read; "intro" = the
+#: introduction only; none of the figures were read.
+FILAMENT_SIZE_SOURCES: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("H. Jiang et al., 'Sub-10 nm Ta channel responsible for superior performance of a HfO2 "
+     "memristor', Sci. Rep. 6 (2016)", "not read (abstract)", "Ta/HfO2/Pt",
+     "Ta-rich, O-deficient conduction channel seen directly (STEM/EELS)", "'sub-10 nm' wide",
+     "abstract"),
+    ("U. Celano et al., 'Imaging the three-dimensional conductive channel in filamentary-based "
+     "oxide resistive switching memory' (Nano Lett., 2015 from memory)", "not read (abstract)",
+     "'state-of-the-art bipolar oxide-based devices' (stack not in the abstract)",
+     "C-AFM tomography (not TEM): one filament per device, constriction near the oxygen-inert "
+     "electrode, atomic-size contacts depending on programming current",
+     "'sizes below 10 nm'; single filament", "abstract"),
+    ("T. N. Török et al., 'Quantum transport properties of tantalum-oxide resistive switching "
+     "filaments', arXiv 2302.03214 (2023)", "not read (abstract)", "Ta2O5",
+     "superconducting subgap spectroscopy (not microscopy): bottleneck size",
+     "3-8 Ta atoms at the narrowest cross-section, unchanged by switching", "abstract"),
+    ("F. Miao et al., 'Anatomy of a nanoscale conduction channel reveals the mechanism of a "
+     "high-performance memristor', Adv. Mater. (2011)", "not read", "TaOx (Ta2O5 matrix)",
+     "channel of amorphous Ta(O) solid solution surrounded by near-stoichiometric Ta2O5",
+     "size not in the abstract", "abstract"),
+    ("'Park et al.' (authors from memory), Nat. Commun. 4, 2382 (2013)", "not read",
+     "Ta2O5-x/TaO2-x bilayer", "in situ TEM of conducting channels", "not read", "intro"),
+    ("'Privitera et al.' (from memory), 'Microscopy study of the conductive filament in HfO2 "
+     "resistive switching memory devices'", "not read",
+     "HfO2 with Hf or Ti exchange layer, 50 x 50 nm2",
+     "cone-shaped metal-rich region (TEM, STEM dark field, EELS)", "shape only; dimensions not read",
+     "abstract"),
+    ("D.-H. Kwon et al., Nat. Nanotechnol. 5, 148 (2010)", "not read", "Pt/TiO2/Pt (contrast)",
+     "Magneli-phase TinO2n-1 filaments by HRTEM", "dimensions not in the abstract", "abstract"),
+    ("Sci. Rep. 6, 25757 (2016)", "-", "HfO2 (general)",
+     "background statement, not a measurement", "'a few nanometer wide'", "intro"),
+    ("S. Wang et al., Nat. Mach. Intell. 5, 104 (2023) (ESGNN)", "Fig. 1a",
+     "the paper's group's 40 nm TaOx cell", "TEM of one cell",
+     "one filament visible; width not quantified", "not re-read"),
+)
+
+#: Columns of :func:`microscopy_table`.
+MICROSCOPY_COLUMNS = ("paper", "figure", "stack", "what was measured", "value", "check")
+
+#: Ta atom diameter (nm) used to turn "3-8 Ta atoms" into a diameter: ASSUMPTION, order of
+#: magnitude only (metallic Ta radius ~0.146 nm); a cross-section of n atoms ~ d_atom * sqrt(n).
+TA_ATOM_DIAMETER_NM = 0.29
+
+#: Diameter ranges (nm) the sources bound the filament to: (low, high, label).
+MICROSCOPY_BOUNDS_NM: tuple[tuple[float, float, str], ...] = (
+    (TA_ATOM_DIAMETER_NM * 3**0.5, TA_ATOM_DIAMETER_NM * 8**0.5,
+     "bottleneck of 3–8 Ta atoms (Török 2023; ~0.29 nm per atom, rough)"),
+    (10.0, 20.0, "excluded: channels 'sub-10 nm' (Jiang 2016), 'below 10 nm' (Celano)"),
+)
+
+
+def microscopy_table() -> pd.DataFrame:
+    """The filament-size sources of ``docs/devices.md#filament-size`` as a DataFrame."""
+    return pd.DataFrame(list(FILAMENT_SIZE_SOURCES), columns=list(MICROSCOPY_COLUMNS))
+
+
+def filament_size_figure(
+    diameters_nm,
+    bounds: Sequence[tuple[float, float, str]] = MICROSCOPY_BOUNDS_NM,
+    bins: int = 60,
+) -> plt.Figure:
+    """Histogram of the model's sampled filament diameters (nm) with the microscopy bounds as
+    shaded ranges; the x axis runs to the top of the last bound."""
+    d = np.asarray(_np(diameters_nm), dtype=float).reshape(-1)
+    top = max([hi for _, hi, _ in bounds] + [float(d.max())])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    edges = np.linspace(0, top, bins + 1)
+    ax.hist(d, bins=edges, density=True, color=_PALETTE[1], alpha=0.75,
+            label=f"model (assumed): {d.size:,} sampled filaments")
+    for color, (lo, hi, label) in zip(("#999999", "#cc78bc", "#029e73"), bounds, strict=False):
+        ax.axvspan(lo, hi, color=color, alpha=0.25, lw=0, label=label)
+    ax.axvline(float(np.median(d)), color="k", ls=":", lw=1,
+               label=f"model median {np.median(d):.1f} nm")
+    ax.set(xlim=(0, top), xlabel="filament diameter 2r (nm)", ylabel="density (1/nm)",
+           title="Assumed filament size, bounded by microscopy")
+    ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
