@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
                     help=f"run size (default {DEFAULT_PROFILE})")
     tr.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
-    tr.add_argument("--technology", default="taox_40nm", help="device preset of hardware runs")
+    tr.add_argument("--technology", default="taox_post_verify_static", help="device preset of hardware runs")
     tr.add_argument("--keep-ratio", type=float, default=0.5, help="fraction kept by TO (default 0.5)")
     tr.add_argument("--epochs", type=int, help="override the profile's epochs")
     tr.add_argument("--n-train", type=int, help="override the profile's training-set size")
@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto (CUDA if present), cpu, cuda, cuda:N or mps (checked before training)")
     tr.add_argument("--results-dir", help="results folder (default $RRAMPAPER_RESULTS_DIR or <repo>/results)")
     tr.add_argument("--wo-on-device", action="store_true",
-                    help="also program the software_WO models onto the device (one-shot, write-verify)")
+                    help="also program the software_WO models onto the device (post-verify spread, write-verify)")
     tr.add_argument("--retrain", action="store_true", help="train again instead of loading stored runs")
     tr.set_defaults(handler=_train)
 

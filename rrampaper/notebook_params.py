@@ -163,7 +163,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "seed": _seed,
     "seeds": _seeds,
     "technology": _technology,
-    "technologies": _list_of("technology presets", '["taox_40nm", "pcm"]', _technology,
+    "technologies": _list_of("technology presets", '["taox_post_verify_static", "pcm"]', _technology,
                              allow_none="every preset"),
     "tasks": _list_of("task names", '["fashion_mnist", "spoken_digit"]', _task,
                       allow_none="the notebook's tasks"),

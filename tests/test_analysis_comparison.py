@@ -32,7 +32,7 @@ def ax():
 
 
 def test_plot_curves_draws_the_seed_mean_per_approach(ax, grid):
-    comparison.plot_curves(ax, grid, levels={"WO on device": np.array([0.30, 0.40])})
+    comparison.plot_curves(ax, grid, levels={"WO post-verify": np.array([0.30, 0.40])})
     solid = [line for line in ax.lines if line.get_linestyle() == "-"]
     assert len(solid) == 2
     np.testing.assert_allclose(solid[0].get_xdata(), [1, 2, 3])
@@ -42,7 +42,7 @@ def test_plot_curves_draws_the_seed_mean_per_approach(ax, grid):
     dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
     assert len(dashed) == 1 and dashed[0].get_ydata()[0] == pytest.approx(35.0)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "software TO", "software WO", "WO on device (selected model)"]
+        "software TO", "software WO", "WO post-verify (selected model)"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "test accuracy (%)")
     # the band spans mean ± sample sd: at epoch 1 of software TO, 51 ± 1.414
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
@@ -59,8 +59,8 @@ def test_gain_is_the_paired_difference_in_points():
 
 def test_plot_headline_bars_and_title(ax):
     claim = Claim("fashion_mnist.accuracy_gain", 17.3, "percentage points", "gain", "Nature", "quote")
-    values = {"software TO": np.array([0.80, 0.84]), "WO on device": np.array([0.60, 0.62])}
-    measured = comparison.plot_headline(ax, values, to_label="software TO", wo_label="WO on device",
+    values = {"software TO": np.array([0.80, 0.84]), "WO post-verify": np.array([0.60, 0.62])}
+    measured = comparison.plot_headline(ax, values, to_label="software TO", wo_label="WO post-verify",
                                         claim=claim)
     assert measured == pytest.approx((21.0, np.std([20.0, 22.0], ddof=1)))
     assert [p.get_height() for p in ax.patches] == pytest.approx([82.0, 61.0])
@@ -94,13 +94,13 @@ def test_plot_technologies_grouped_bars(ax):
     table = xr.Dataset(
         {"test": (("technology", "approach", "seed"),
                   np.array([[[0.8, 0.9], [0.5, 0.7]], [[0.6, 0.6], [0.3, 0.5]]]))},
-        coords={"technology": ["HfO2", "TaOx"], "approach": ["hardware TO", "WO on device"],
+        coords={"technology": ["HfO2", "TaOx"], "approach": ["hardware TO", "WO post-verify"],
                 "seed": [0, 1]})
     comparison.plot_technologies(ax, table)
     bars = ax.patches
     assert [b.get_height() for b in bars] == pytest.approx([85.0, 60.0, 60.0, 40.0])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["HfO2", "TaOx"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["hardware TO", "WO on device"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["hardware TO", "WO post-verify"]
     assert ax.get_ylim()[0] == pytest.approx(20.0)
 
 

@@ -16,7 +16,7 @@ FPR = np.linspace(0, 1, 3)
 
 @pytest.fixture
 def report():
-    approaches = ["hardware TO", "WO on device"]
+    approaches = ["hardware TO", "WO post-verify"]
     value = np.zeros((2, 2, len(METRICS)))
     value[:, :, list(METRICS).index("pr_auc")] = [[0.80, 0.82], [0.70, 0.70]]
     value[:, :, list(METRICS).index("roc_auc")] = [[0.95, 0.97], [0.90, 0.90]]
@@ -55,20 +55,20 @@ def test_pr_curves_mean_over_seeds_and_auc_in_legend(ax, report):
     assert prevalence.get_ydata()[0] == pytest.approx(0.125)
     sd = 100 * np.std([0.80, 0.82], ddof=1)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        f"hardware TO: PR-AUC 81.0 ± {sd:.1f} %", "WO on device: PR-AUC 70.0 ± 0.0 %",
+        f"hardware TO: PR-AUC 81.0 ± {sd:.1f} %", "WO post-verify: PR-AUC 70.0 ± 0.0 %",
         "vessel prevalence 12.5 %"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("recall (sensitivity)", "precision")
     assert ax.get_xlim() == (0.0, 1.0)
 
 
 def test_roc_curves_chance_line_zoom_and_subset(ax, report):
-    drive_figures.plot_roc_curves(ax, report, approaches=["WO on device"], max_fpr=0.1)
+    drive_figures.plot_roc_curves(ax, report, approaches=["WO post-verify"], max_fpr=0.1)
     wo_line, chance = ax.lines
     np.testing.assert_allclose(wo_line.get_ydata(), FPR)
-    assert wo_line.get_color() == METHOD_COLORS["WO on device"]
+    assert wo_line.get_color() == METHOD_COLORS["WO post-verify"]
     np.testing.assert_allclose(chance.get_ydata(), [0, 1])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "WO on device: ROC-AUC 90.0 ± 0.0 %", "chance"]
+        "WO post-verify: ROC-AUC 90.0 ± 0.0 %", "chance"]
     assert ax.get_xlim() == pytest.approx((0.0, 0.1))
 
 
@@ -76,7 +76,7 @@ def test_examples_mask_outside_the_fov(report):
     fig = drive_figures.plot_examples(report)
     axes = fig.axes
     assert [ax.get_title() for ax in axes] == ["preprocessed input", "ground truth",
-                                               "hardware TO", "WO on device"]
+                                               "hardware TO", "WO post-verify"]
     image = axes[0].images[0].get_array()
     assert np.all(image[0] == 0) and np.all(image[1:] == 0.3)
     np.testing.assert_array_equal(axes[1].images[0].get_array()[1:], np.eye(4, 5)[1:])

@@ -41,4 +41,4 @@ def test_use_style_and_method_colours():
         assert mpl.rcParams["axes.spines.top"] is False
     colours = plotting.METHOD_COLORS
     assert len(set(colours.values())) == len(colours)  # every method its own colour
-    assert {"software TO", "hardware TO", "software WO", "WO on device"} <= set(colours)
+    assert {"software TO", "hardware TO", "software WO", "WO post-verify"} <= set(colours)

@@ -109,7 +109,7 @@ def test_prunable_resnet50_keeps_exact_counts_and_fills_181_macros():
     keep = 0.3
     software = make_prunable(resnet50(100, norm_affine=False, fc_bias=False), "signed_constant",
                              keep_ratio=keep, seed=0)
-    chip = Chip("taox_40nm", seed=0)
+    chip = Chip("taox_post_verify_static", seed=0)
     hardware = make_prunable(resnet50(100, norm_affine=False, fc_bias=False), chip,
                              keep_ratio=0.5, seed=0)
     n_weights = RESNET50_CONV_WEIGHTS + 2048 * 100

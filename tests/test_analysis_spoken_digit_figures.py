@@ -47,12 +47,12 @@ def test_plot_row_profiles_means_and_zero_fractions(ax):
 
 
 def test_plot_grouped_bar_heights_and_missing_approaches(ax):
-    values = {"paper features": {"hardware TO": [0.9, 0.8], "WO on device": [0.5, 0.7]},
+    values = {"paper features": {"hardware TO": [0.9, 0.8], "WO post-verify": [0.5, 0.7]},
               "FSDD audio": {"hardware TO": [0.6, 0.6]}}
     sdf.plot_grouped(ax, values)
     assert [p.get_height() for p in ax.patches] == pytest.approx([85.0, 60.0, 60.0])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["paper features", "FSDD audio"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["hardware TO", "WO on device"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["hardware TO", "WO post-verify"]
     assert [t.get_text() for t in ax.texts] == ["85.0", "60.0", "60.0"]
     assert ax.get_ylim()[0] == pytest.approx(35.0)
 

@@ -12,7 +12,7 @@ from rrampaper.analysis.summary import (
 
 
 def test_headlines_round_trip_and_table(tmp_path):
-    a = Headline("fashion_mnist.accuracy_gain", "TO − WO on device", "quick", [0, 1, 2], 10.0, 1.0,
+    a = Headline("fashion_mnist.accuracy_gain", "TO − WO post-verify", "quick", [0, 1, 2], 10.0, 1.0,
                  details={"TO": 85.2, "WO": 75.2})
     b = Headline("energy.spoken_digit", "training energy", "quick", [0], 50.0, 0.0, version="arxiv2023")
     c = Headline("drive.pr_auc_gain", "TO − WO", "smoke", [0], 9.0, 0.5)
@@ -33,7 +33,7 @@ def test_headlines_round_trip_and_table(tmp_path):
     page = write_markdown(summary_table(loaded), tmp_path / "summary.md", title="Summary").read_text()
     assert page.startswith("# Summary") and "| +10.0 ± 1.0 |" in page and "| no |" in page
     # saving the same claim/variant/profile again replaces the record
-    save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO on device", "quick", [0], 16.0, 0.0),
+    save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO post-verify", "quick", [0], 16.0, 0.0),
                   folder=tmp_path)
     again = summary_table(load_headlines("quick", folder=tmp_path)).set_index("claim")
     assert again.loc["fashion_mnist.accuracy_gain", "ours"] == "+16.0 ± 0.0"

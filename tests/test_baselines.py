@@ -58,14 +58,18 @@ def _clamped_moments(t: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor
 # ---------------------------------------------------------------------------------------
 # programming noise
 # ---------------------------------------------------------------------------------------
-def test_one_shot_error_is_the_technologys_programming_noise():
-    """Standardized residuals are N(0, 1) where no clamping occurs (KS + moments)."""
-    tech = technology("taox_40nm", g_min_prog_s=20 * US)  # sigma(20 uS) = 4.6 uS: never clamps
+@pytest.mark.parametrize(("method", "law"), [("post_verify", "post_verify_sigma"),
+                                             ("open_loop", "programming_sigma")])
+def test_unverified_error_is_the_technologys_law(method, law):
+    """Standardized residuals are N(0, 1) where no clamping occurs (KS + moments), for the
+    post-verify spread and for one open-loop pulse (idle cells programmed, not RESET)."""
+    tech = technology("taox_post_verify_static", g_min_prog_s=20 * US)  # sigma(20 uS) >= 4.5 uS: never clamps
     layer = _layer(100, 200)
-    chip, report = program_model(layer, tech, "one_shot", seed=3)
+    chip, report = program_model(layer, tech, method, seed=3, idle="program")
     dw = _the(chip)
     plus, minus = _targets(layer.weight.detach(), dw.scale, tech)
-    sigma = torch.sqrt(tech.programming_sigma(plus) ** 2 + tech.programming_sigma(minus) ** 2)
+    sigma_of = getattr(tech, law)
+    sigma = torch.sqrt(sigma_of(plus) ** 2 + sigma_of(minus) ** 2)
     z = ((dw.g_plus.double() - dw.g_minus.double()) - (plus - minus)) / sigma
     z = z.reshape(-1).numpy()
     assert stats.kstest(z, "norm").pvalue > 1e-3
@@ -75,17 +79,17 @@ def test_one_shot_error_is_the_technologys_programming_noise():
     assert report.converged_fraction == 1.0
 
 
-def test_one_shot_relative_error_matches_prediction_of_default_preset():
-    """Default TaOx (g_min 1 uS < sigma 4.8 uS: landed values clamp at 0 S): the reported
+def test_post_verify_relative_error_matches_prediction_of_static_preset():
+    """Static TaOx (g_min 1 uS < sigma 4.8 uS: landed values clamp at 0 S): the reported
     relative error equals the analytic one of two clamped Gaussian cells."""
-    tech = technology("taox_40nm")
+    tech = technology("taox_post_verify_static")
     layer = _layer(100, 200, seed=1)
-    chip, report = program_model(layer, tech, "one_shot", seed=0)
+    chip, report = program_model(layer, tech, "post_verify", seed=0, idle="program")
     w = layer.weight.detach().double()
     scale = _the(chip).scale.double()
     plus, minus = _targets(w, scale, tech)
-    m1p, m2p = _clamped_moments(plus, tech.programming_sigma(plus))
-    m1m, m2m = _clamped_moments(minus, tech.programming_sigma(minus))
+    m1p, m2p = _clamped_moments(plus, tech.post_verify_sigma(plus))
+    m1m, m2m = _clamped_moments(minus, tech.post_verify_sigma(minus))
     mse = (m2p + m2m - 2 * m1p * m1m) / scale**2
     predicted = math.sqrt(float(mse.sum()) / float(w.square().sum()))
     assert report.relative_error == pytest.approx(predicted, rel=0.03)
@@ -97,11 +101,12 @@ def test_one_shot_relative_error_matches_prediction_of_default_preset():
 
 
 def test_write_verify_converged_cells_within_tolerance():
-    tech = technology("taox_40nm", g_min_prog_s=20 * US)
+    tech = technology("taox_post_verify_static", g_min_prog_s=20 * US)
     layer = _layer(50, 200, seed=2)
     tolerance, atol_s = 0.02, 0.1 * US
     chip, tight = program_model(
-        layer, tech, "write_verify", tolerance=tolerance, atol_s=atol_s, max_pulses=400, seed=1
+        layer, tech, "write_verify", tolerance=tolerance, atol_s=atol_s, max_pulses=400, seed=1,
+        idle="program",
     )
     assert tight.converged_fraction == 1.0
     dw = _the(chip)
@@ -111,19 +116,20 @@ def test_write_verify_converged_cells_within_tolerance():
         # the verify read passed: the cell is inside the window up to that read's noise
         assert bool(((g - target).abs() <= window + 5.5 * tech.read_sigma(g)).all())
     assert tight.total_pulses >= tight.cells
-    assert tight.total_pulses / tight.cells > 3.0  # window 0.4 uS vs sigma 4.6 uS: many tries
-    _, loose = program_model(layer, tech, "write_verify", tolerance=0.2, max_pulses=400, seed=1)
-    _, one_shot = program_model(layer, tech, "one_shot", seed=1)
+    assert tight.total_pulses / tight.cells > 3.0  # window 0.4 uS vs open-loop sigma >= 4.5 uS
+    _, loose = program_model(layer, tech, "write_verify", tolerance=0.2, max_pulses=400, seed=1,
+                             idle="program")
+    _, open_loop = program_model(layer, tech, "open_loop", seed=1, idle="program")
     assert loose.total_pulses < tight.total_pulses
-    assert tight.relative_error < loose.relative_error < one_shot.relative_error
-    assert tight.relative_error < 0.25 * one_shot.relative_error
+    assert tight.relative_error < loose.relative_error < open_loop.relative_error
+    assert tight.relative_error < 0.25 * open_loop.relative_error
 
 
 def test_write_verify_reports_unconverged_cells_at_pulse_budget():
     # default TaOx: cells at g_min = 1 uS have sigma 4.8 uS against a 0.5 uS window
     layer = _layer(20, 50, seed=4)
-    _, few = program_model(layer, "taox_40nm", "write_verify", max_pulses=2, seed=0)
-    _, many = program_model(layer, "taox_40nm", "write_verify", max_pulses=20, seed=0)
+    _, few = program_model(layer, "taox_post_verify_static", "write_verify", max_pulses=2, seed=0)
+    _, many = program_model(layer, "taox_post_verify_static", "write_verify", max_pulses=20, seed=0)
     assert few.converged_fraction < many.converged_fraction < 1.0
     assert few.cells <= few.total_pulses <= 2 * few.cells
 
@@ -133,9 +139,9 @@ def test_write_verify_reports_unconverged_cells_at_pulse_budget():
 # ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("read_noise_scale", [1.0, 2.0])
 def test_read_noise_of_forwards_matches_read_sigma(read_noise_scale):
-    tech = technology("taox_40nm")
+    tech = technology("taox_post_verify_static")
     layer = _layer(50, 60, seed=5)
-    chip, _ = program_model(layer, tech, "one_shot", seed=0, read_noise_scale=read_noise_scale)
+    chip, _ = program_model(layer, tech, "post_verify", seed=0, read_noise_scale=read_noise_scale)
     dw = _the(chip)
     base = torch.sqrt(
         tech.read_sigma(dw.g_plus.double()) ** 2 + tech.read_sigma(dw.g_minus.double()) ** 2
@@ -205,7 +211,7 @@ def test_one_read_per_forward_in_rnn_paths():
 # ---------------------------------------------------------------------------------------
 # the programmed model as a whole
 # ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("method", ["one_shot", "write_verify"])
+@pytest.mark.parametrize("method", ["post_verify", "write_verify"])
 def test_zero_noise_reproduces_the_original_model(method):
     torch.manual_seed(0)
     for model, x in (
@@ -215,7 +221,7 @@ def test_zero_noise_reproduces_the_original_model(method):
         model.eval()
         chip, report = program_model(
             model, method=method, read_noise_scale=0.0, programming_noise_scale=0.0,
-            weight_scale="per_channel",
+            weight_scale="per_channel", idle="program",
         )  # fmt: skip
         chip.eval()
         with torch.no_grad():
@@ -275,7 +281,8 @@ def test_trained_mlp_keeps_accuracy_after_write_verify_and_loses_it_with_noise()
     for scale in (0.0, 1.0, 3.0, 10.0):
         runs = [
             accuracy(
-                program_model(net, method="one_shot", programming_noise_scale=scale, seed=s)[0]
+                program_model(net, method="post_verify", programming_noise_scale=scale, seed=s,
+                              idle="program")[0]
             )
             for s in range(3)
         ]
@@ -308,7 +315,7 @@ def test_in_situ_writes_and_budget_by_hand():
     layer = nn.Linear(2, 2, bias=False)
     with torch.no_grad():
         layer.weight.copy_(torch.tensor([[0.5, -0.25], [1.0, 0.0]]))  # max |w| = 1: w_max = 1
-    method = InSituWO("taox_40nm", write_budget=12, seed=0, programming_noise_scale=0.0)
+    method = InSituWO("taox_post_verify_static", write_budget=12, seed=0, programming_noise_scale=0.0)
     model = method.build(layer)
     assert method.initial_pulses == 8 and method.budget_left == 4  # 4 pairs, one-shot
     shadow = shadow_weight(model, "weight")
@@ -453,8 +460,9 @@ def test_in_situ_resumes_from_checkpoint():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"technology": "nope"}, r"technology='nope' is not valid; choose one of 'taox_40nm'"),
-        ({"method": "twice"}, r"method='twice' is not valid; choose one of 'one_shot'"),
+        ({"technology": "nope"}, r"technology='nope' is not valid; choose one of 'taox_40nm_macro'"),
+        ({"method": "twice"}, r"method='twice' is not valid; choose one of 'open_loop'"),
+        ({"method": "one_shot"}, r"method='one_shot' was renamed: use 'open_loop'"),
         ({"tolerance": 0.0}, r"tolerance=0.0 is outside the valid range \(0, 1\]"),
         ({"tolerance": 1.5}, r"tolerance=1.5 is outside the valid range \(0, 1\]"),
         ({"max_pulses": 0}, r"max_pulses=0 must be an integer >= 1"),

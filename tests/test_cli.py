@@ -35,7 +35,7 @@ def _one_line_error(capsys) -> str:
     (["--epochs", "0"], "rrampaper train: --epochs=0 must be an integer >= 1"),
     (["--n-train", "0"], "rrampaper train: --n-train=0 must be an integer >= 1"),
     (["--technology", "nope"], "rrampaper train: --technology='nope' is not valid; choose one of "
-                               "'taox_40nm'"),
+                               "'taox_40nm_macro'"),
 ])
 def test_train_bad_option_is_one_line_naming_it(options, expected, no_gpu, tmp_path, capsys):
     argv = ["train", "fashion_mnist", "--profile", "smoke", "--results-dir", str(tmp_path), *options]

@@ -14,7 +14,7 @@ from rrampaper.devices import CrossbarArray, technology
 
 @pytest.fixture(scope="module")
 def xbar() -> CrossbarArray:
-    return CrossbarArray(256, 256, "taox_40nm", seed=3)
+    return CrossbarArray(256, 256, "taox_post_verify_static", seed=3)
 
 
 def test_kept_weights_symmetric_about_zero(xbar):
@@ -62,10 +62,10 @@ def test_reads_deterministic_and_random_access(xbar):
     xbar.read(0), xbar.read(7)
     k5b, p5b = xbar.read(5)
     assert torch.equal(k5, k5b) and torch.equal(p5, p5b)
-    twin = CrossbarArray(256, 256, "taox_40nm", seed=3)
+    twin = CrossbarArray(256, 256, "taox_post_verify_static", seed=3)
     assert torch.equal(twin.read(5)[0], k5)
     assert not torch.equal(xbar.read(6)[0], k5)
-    assert not torch.equal(CrossbarArray(256, 256, "taox_40nm", seed=4).kept_weight(), xbar.kept_weight())
+    assert not torch.equal(CrossbarArray(256, 256, "taox_post_verify_static", seed=4).kept_weight(), xbar.kept_weight())
     streamed = [i for i, _, _ in xbar.iter_reads(3, start=4)]
     assert streamed == [4, 5, 6]
 
@@ -89,10 +89,10 @@ def test_set_reset_counters():
     assert int(x.reset_count[0, 0]) == 1 and int(x.set_count[0, 0]) == 1
 
 
-def test_program_write_verify_beats_one_shot():
+def test_program_write_verify_beats_open_loop():
     target = torch.full((64, 64), 120e-6)
     one = CrossbarArray(64, 64, seed=1)
-    res_one = one.program(target, method="one_shot", seed=0)
+    res_one = one.program(target, method="open_loop", seed=0)
     wv = CrossbarArray(64, 64, seed=1)
     res_wv = wv.program(target, method="write_verify", tolerance=0.02, max_pulses=50, seed=0)
     err_one = (res_one.conductance_s - 120e-6).abs().mean()
@@ -119,9 +119,9 @@ def test_to_xarray(xbar):
     assert ds["kept_read"].dims == ("read", "row", "col")
     assert list(ds["read"].values) == [0, 3]
     np.testing.assert_array_equal(ds["kept_read"].sel(read=3).values, xbar.read(3)[0].numpy())
-    assert ds.attrs["technology"] == "taox_40nm"
+    assert ds.attrs["technology"] == "taox_post_verify_static"
     assert ds.attrs["seed"] == 3
-    assert ds.attrs["technology.taox_40nm.filament.radius_median_nm"] == 1.5
+    assert ds.attrs["technology.taox_post_verify_static.filament.radius_median_nm"] == 1.5
     assert "source.d2d" in ds.attrs
     assert "read" not in xbar.to_xarray(reads=0).dims
 

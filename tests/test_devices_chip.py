@@ -12,7 +12,7 @@ from rrampaper.devices import Chip, DeviceWeights, technology
 
 
 def test_allocate_tiles_across_macros_exact_counts():
-    chip = Chip("taox_40nm", seed=0, macro_rows=16, macro_cols=16)  # 128 pairs per macro
+    chip = Chip("taox_post_verify_static", seed=0, macro_rows=16, macro_cols=16)  # 128 pairs per macro
     assert chip.pairs_per_macro == 128 and chip.n_macros == 0
     a = chip.allocate((10, 12))  # 120 pairs -> macro 0
     assert chip.n_macros == 1 and chip.pairs_allocated == 120

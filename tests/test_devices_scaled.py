@@ -6,7 +6,7 @@ import torch
 from rrampaper.devices import Chip, ScaledNoise, program_conductances, technology
 
 
-@pytest.mark.parametrize("name", ["taox_40nm", "pcm", "hfox_rram"])
+@pytest.mark.parametrize("name", ["taox_post_verify_static", "pcm", "hfox_rram"])
 def test_scaled_noise_multiplies_sigmas_and_keeps_devices(name):
     base = technology(name)
     g = torch.linspace(base.g_min_s, base.g_max_s, 7, dtype=torch.float64)
@@ -19,8 +19,8 @@ def test_scaled_noise_multiplies_sigmas_and_keeps_devices(name):
 
 
 def test_chip_with_scaled_read_noise_has_same_devices_and_scaled_read_sigma():
-    plain = Chip("taox_40nm", seed=2).allocate((64, 64))
-    loud = Chip(ScaledNoise("taox_40nm", read_scale=3.0), seed=2).allocate((64, 64))
+    plain = Chip("taox_post_verify_static", seed=2).allocate((64, 64))
+    loud = Chip(ScaledNoise("taox_post_verify_static", read_scale=3.0), seed=2).allocate((64, 64))
     torch.testing.assert_close(plain.read(None)[0], loud.read(None)[0])
     d_plain = torch.stack([plain.read(i)[0] - plain.read(None)[0] for i in range(20)]).std()
     d_loud = torch.stack([loud.read(i)[0] - loud.read(None)[0] for i in range(20)]).std()
@@ -29,13 +29,13 @@ def test_chip_with_scaled_read_noise_has_same_devices_and_scaled_read_sigma():
 
 def test_zero_programming_noise_programs_exactly():
     target = torch.full((1000,), 50e-6, dtype=torch.float64)
-    result = program_conductances(target, ScaledNoise("taox_40nm", programming_scale=0.0), "one_shot")
+    result = program_conductances(target, ScaledNoise("taox_post_verify_static", programming_scale=0.0), "post_verify")
     torch.testing.assert_close(result.conductance_s, target)
 
 
 def test_scale_out_of_range_names_parameter():
     with pytest.raises(ValueError, match="read_scale=-1"):
-        ScaledNoise("taox_40nm", read_scale=-1)
+        ScaledNoise("taox_post_verify_static", read_scale=-1)
     with pytest.raises(ValueError, match="not valid"):
         ScaledNoise("no_such_memory")
 
@@ -43,7 +43,7 @@ def test_scale_out_of_range_names_parameter():
 def test_idle_cells_reset_take_one_pulse_and_the_off_state():
     from rrampaper.devices import program_weights, technology
 
-    tech = technology("taox_40nm")
+    tech = technology("taox_post_verify_static")
     w = torch.tensor([50e-6, -80e-6, 0.0, 120e-6] * 500, dtype=torch.float64)
     achieved, plus, minus = program_weights(w, tech, "write_verify", idle="reset", seed=1)
     idle_plus, idle_minus = w <= 0, w >= 0

@@ -17,7 +17,7 @@ from rrampaper.devices import (
 
 
 def test_registry_has_paper_device_and_four_others():
-    assert TECHNOLOGIES[0] == "taox_40nm"
+    assert TECHNOLOGIES[:2] == ("taox_40nm_macro", "taox_post_verify_static")
     assert len(TECHNOLOGIES) >= 5
     for name in TECHNOLOGIES:
         tech = technology(name)
@@ -36,7 +36,7 @@ def test_preset_statistics(name):
     for g in (pairs.formed, pairs.reset, pairs.off):
         assert g.shape == (20_000,) and bool((g > 0).all()) and g.dtype == torch.float64
     assert float(pairs.formed.median()) > 5 * float(pairs.off.median())
-    assert float(pairs.formed.max()) <= tech.g_max_s * (1 + 1e-9) or name == "taox_40nm"
+    assert float(pairs.formed.max()) <= tech.g_max_s * (1 + 1e-9) or name.startswith("taox")
     g = torch.linspace(tech.g_min_s, tech.g_max_s, 50, dtype=torch.float64)
     assert bool((tech.read_sigma(g) > 0).all()) and bool((tech.programming_sigma(g) > 0).all())
     assert bool((tech.read_sigma(g) < g + 1e-6).all())
@@ -58,11 +58,11 @@ def test_technology_name_errors():
     with pytest.raises(ValueError, match="on_median_s"):
         technology("pcm", on_median_s=30e-6)
     with pytest.raises(ValueError, match="g_min_prog_s"):
-        technology("taox_40nm", g_min_prog_s=3e-4)
+        technology("taox_post_verify_static", g_min_prog_s=3e-4)
 
 
 def test_taox_uses_filament_model():
-    tech = technology("taox_40nm")
+    tech = technology("taox_post_verify_static")
     pairs = tech.sample_pairs(50_000, seed=0)
     formed = pairs.formed > 1e-6
     assert float(formed.double().mean()) == pytest.approx(tech.formed_fraction, abs=0.01)
@@ -84,24 +84,37 @@ def test_pcm_drift_lowers_conductance_with_time():
 
 
 @pytest.mark.parametrize("name", TECHNOLOGIES)
-def test_one_shot_error_follows_programming_sigma(name):
-    tech = technology(name)
+def test_open_loop_and_post_verify_errors_follow_their_laws(name):
+    tech = technology(name, levels=0)
     target = 0.6 * tech.g_max_s
-    res = program_conductances(torch.full((20_000,), target), tech, "one_shot", seed=0)
-    sigma = float(tech.programming_sigma(torch.tensor([target], dtype=torch.float64)))
-    assert float(res.conductance_s.std()) == pytest.approx(sigma, rel=0.05)
+    g = torch.tensor([target], dtype=torch.float64)
+    res = program_conductances(torch.full((20_000,), target), tech, "open_loop", seed=0)
+    assert float(res.conductance_s.std()) == pytest.approx(float(tech.programming_sigma(g)), rel=0.05)
     assert res.total_pulses == 20_000
+    if tech.has_post_verify:
+        res = program_conductances(torch.full((20_000,), target), tech, "post_verify", seed=0)
+        assert float(res.conductance_s.std()) == pytest.approx(float(tech.post_verify_sigma(g)), rel=0.05)
+    else:
+        with pytest.raises(ValueError, match="no published post-verify"):
+            program_conductances(torch.full((4,), target), tech, "post_verify", seed=0)
+
+
+def test_renamed_names_say_what_replaced_them():
+    with pytest.raises(ValueError, match="taox_40nm_macro.*taox_post_verify_static"):
+        technology("taox_40nm")
+    with pytest.raises(ValueError, match="open_loop.*post_verify"):
+        program_conductances(torch.full((4,), 1e-4), "taox_post_verify_static", "one_shot")
 
 
 def test_write_verify_tolerance_and_budget():
     target = torch.full((5000,), 100e-6)
-    res = program_conductances(target, "taox_40nm", tolerance=0.02, max_pulses=100, seed=0)
+    res = program_conductances(target, "taox_post_verify_static", tolerance=0.02, max_pulses=100, seed=0)
     assert bool(res.converged.all())
     # accepted cells sit within the window up to the verify-read noise
     assert float(((res.conductance_s - 100e-6).abs() <= 2e-6 + 4e-6).double().mean()) > 0.99
-    tight = program_conductances(target, "taox_40nm", tolerance=0.005, atol_s=0.0, max_pulses=3, seed=0)
+    tight = program_conductances(target, "taox_post_verify_static", tolerance=0.005, atol_s=0.0, max_pulses=3, seed=0)
     assert int(tight.pulses.max()) == 3 and not bool(tight.converged.all())
-    loose = program_conductances(target, "taox_40nm", tolerance=0.2, max_pulses=100, seed=0)
+    loose = program_conductances(target, "taox_post_verify_static", tolerance=0.2, max_pulses=100, seed=0)
     assert loose.pulses.float().mean() < res.pulses.float().mean()
 
 

@@ -21,7 +21,8 @@ FIGURE_COLOURS = {
     "software TO": "#0173b2",
     "hardware TO": "#029e73",
     "software WO": "#de8f05",
-    "WO on device": "#d55e00",
+    "WO post-verify": "#d55e00",
+    "WO open-loop": "#949494",
     "WO write-verify": "#cc78bc",
     "in-situ WO": "#ca9161",
 }
@@ -48,7 +49,7 @@ def test_stored_run_keys_labels_and_colours_are_unchanged():
     assert approaches.colours() == FIGURE_COLOURS == plotting.METHOD_COLORS
     assert {label: comparison.color(label) for label in FIGURE_COLOURS} == FIGURE_COLOURS
     assert scaling.METHODS == ("software TO", "hardware TO", "dense")
-    assert approaches.get("wo_one_shot").source == "software_WO"
+    assert approaches.get("wo_post_verify").source == "software_WO"
     assert approaches.by_label("in-situ WO").key == "insitu_WO"
 
 
@@ -56,7 +57,7 @@ def test_cli_choices_come_from_the_registry(capsys):
     args = cli.build_parser().parse_args(["train", "fashion_mnist", "--approach", *approaches.METHODS])
     assert tuple(args.approach) == approaches.trained_methods()
     with pytest.raises(SystemExit):   # a programmed approach is not trained by `rrampaper train`
-        cli.build_parser().parse_args(["train", "fashion_mnist", "--approach", "wo_one_shot"])
+        cli.build_parser().parse_args(["train", "fashion_mnist", "--approach", "wo_post_verify"])
     entry = Approach("cli_double", "cli double", None, "trained", lambda e, t, h: SoftwareWO())
     with approaches.registered(entry):
         args = cli.build_parser().parse_args(["train", "fashion_mnist", "--approach", "cli_double"])
@@ -78,7 +79,7 @@ def test_make_method_is_a_registry_lookup(monkeypatch):
     # an approach that is not trained has no method: no silent fall-through to another one
     monkeypatch.setattr(approaches, "trained_methods", lambda: tuple(APPROACHES))
     with pytest.raises(ParameterError, match="programmed"):
-        train.make_method(exp.replace(method="wo_one_shot"), task, exp.hyper(task))
+        train.make_method(exp.replace(method="wo_post_verify"), task, exp.hyper(task))
 
 
 def test_register_refuses_duplicates_and_bad_entries():

@@ -15,7 +15,7 @@ TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}
 
 
 def old_notebook_code(base, seeds, folder):
-    """What notebooks 02 and 03 ran before the helper (cells grid, WO on device, headline)."""
+    """What notebooks 02 and 03 ran before the helper (cells grid, WO post-verify, headline)."""
     grid = study.train_grid(
         {
             "software TO": base.replace(method="software_TO"),
@@ -33,18 +33,18 @@ def old_notebook_code(base, seeds, folder):
         "hardware TO": grid["test_selected"].sel(approach="hardware TO").values,
         "software TO": grid["test_selected"].sel(approach="software TO").values,
         "software WO": grid["test_selected"].sel(approach="software WO").values,
-        "WO on device": on_device["test"].sel(program="one_shot").values,
+        "WO post-verify": on_device["test"].sel(program="post_verify").values,
         "WO write-verify": on_device["test"].sel(program="write_verify").values,
         "in-situ WO": grid["test_selected"].sel(approach="in-situ WO").values,
     }
-    gains = {"WO on device": comparison.gain(headline["hardware TO"], headline["WO on device"]),
+    gains = {"WO post-verify": comparison.gain(headline["hardware TO"], headline["WO post-verify"]),
              "WO write-verify": comparison.gain(headline["hardware TO"], headline["WO write-verify"]),
              "in-situ WO": comparison.gain(headline["hardware TO"], headline["in-situ WO"])}
     means = {label: round(100 * float(np.mean(values)), 2) for label, values in headline.items()}
     records = [summary.Headline(
         "fashion_mnist.accuracy_gain", variant, base.profile, list(seeds), *gains[versus],
         details={"hardware TO %": means["hardware TO"], f"{versus} %": means[versus]})
-        for variant, versus in (("hardware TO − WO on device (one-shot)", "WO on device"),
+        for variant, versus in (("hardware TO − WO post-verify spread", "WO post-verify"),
                                 ("hardware TO − WO write-verify", "WO write-verify"),
                                 ("hardware TO − in-situ WO with TO's write budget", "in-situ WO"))]
     return grid, on_device, headline, gains, records
@@ -71,7 +71,7 @@ def test_compare_approaches_equals_the_old_notebook_code(tmp_path):
     assert list(runs.curves()["approach"].values) == [
         "software TO", "hardware TO", "software WO", "in-situ WO"]
     assert runs.wo_pulses() == {
-        "WO on device": float(on_device["pulses"].sel(program="one_shot").mean()),
+        "WO post-verify": float(on_device["pulses"].sel(program="post_verify").mean()),
         "WO write-verify": float(on_device["pulses"].sel(program="write_verify").mean())}
     xr.testing.assert_identical(runs.programming(), study.total_programming(grid))
 
@@ -106,10 +106,10 @@ def test_compare_approaches_can_leave_out_variants(tmp_path, monkeypatch):
         coords={"program": list(methods), "seed": list(seeds)}))
     base = Experiment(task="drive", profile="smoke")
     runs = study.compare_approaches(base, [0, 1], no_limit_size=False, insitu=False,
-                                    programmed=("wo_one_shot",), folder=tmp_path)
+                                    programmed=("wo_post_verify",), folder=tmp_path)
     assert len(calls) == 1 and calls[0][1] == {"retrain": False, "folder": tmp_path}
     assert list(calls[0][0]) == ["software TO", "hardware TO", "software WO"]
     assert {k: e.method for k, e in runs.experiments.items()} == {
         "software TO": "software_TO", "hardware TO": "hardware_TO", "software WO": "software_WO"}
-    assert runs.programmed == {"WO on device": "one_shot"}
-    assert list(runs.selected()) == ["hardware TO", "software TO", "software WO", "WO on device"]
+    assert runs.programmed == {"WO post-verify": "post_verify"}
+    assert list(runs.selected()) == ["hardware TO", "software TO", "software WO", "WO post-verify"]

@@ -72,19 +72,19 @@ def test_resolve_device_beyond_the_device_count(monkeypatch):
 
 # --------------------------------------------------------------------------- programming
 def test_programming_refuses_nan_and_out_of_range_targets():
-    tech = technology("taox_40nm")
+    tech = technology("taox_post_verify_static")
     nan = torch.tensor([50e-6, math.nan, 60e-6])
     with pytest.raises(ParameterError, match=r"target_s has 1 of 3 values not finite .* valid range "
-                                             r"is \[1e-06, 0.000225\] S"):
+                                             r"is \[2e-06, 0.000225\] S"):
         program_conductances(nan, tech)
     for bad in (torch.tensor([50e-6, math.inf]), torch.tensor([0.0, 50e-6]),
                 torch.tensor([1e-3, 50e-6])):
         with pytest.raises(ParameterError, match=r"^target_s has 1 of 2 values"):
-            program_conductances(bad, tech, "one_shot")
+            program_conductances(bad, tech, "post_verify")
     # the ends of the range (and a rounding excess) are programmable
     edges = torch.tensor([tech.g_min_s, tech.g_max_s, tech.g_max_s * (1 + 1e-12)],
                          dtype=torch.float64)
-    assert program_conductances(edges, tech, "one_shot").conductance_s.isfinite().all()
+    assert program_conductances(edges, tech, "post_verify").conductance_s.isfinite().all()
     with pytest.raises(ParameterError, match=r"^weights_s has 2 of 4 values not finite"):
         program_weights(torch.tensor([1e-6, math.nan, -math.inf, 0.0]), tech)
 

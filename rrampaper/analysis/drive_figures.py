@@ -115,10 +115,10 @@ def segmentation_report(
     seeds:
         Seeds to evaluate.
     programs:
-        ``{label: "one_shot" | "write_verify"}``: every ``software_WO`` experiment is also
+        ``{label: "post_verify" | "write_verify"}``: every ``software_WO`` experiment is also
         programmed onto the device with :func:`rrampaper.baselines.program_model` (as
         :func:`rrampaper.experiments.study.wo_on_device` does, same seed, so the same devices and reads)
-        and evaluated under ``label``. Default ``{"WO on device": "one_shot"}``.
+        and evaluated under ``label``. Default ``{"WO post-verify": "post_verify"}``.
     technology:
         Device of the WO programming (default: each experiment's own).
     folder:
@@ -142,7 +142,7 @@ def segmentation_report(
 
     if not experiments:
         raise ValueError("experiments is empty; give at least one {label: Experiment}")
-    programs = {"WO on device": "one_shot"} if programs is None else dict(programs)
+    programs = {"WO post-verify": "post_verify"} if programs is None else dict(programs)
     folder = Path(folder) if folder is not None else results_dir()
     device = resolve_device(device)
     first = next(iter(experiments.values()))

@@ -132,7 +132,7 @@ class _Run:
         if method == "software TO":
             model = make_prunable(model, "signed_constant", keep_ratio=keep_ratio, seed=seed)
         elif method == "hardware TO":
-            self.chip = Chip("taox_40nm", seed=seed, macro_rows=macro_rows, macro_cols=macro_cols)
+            self.chip = Chip("taox_post_verify_static", seed=seed, macro_rows=macro_rows, macro_cols=macro_cols)
             model = make_prunable(model, self.chip, keep_ratio=keep_ratio, seed=seed)
         self.method = method
         self.model = model.to(device).train()

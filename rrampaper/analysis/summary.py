@@ -11,7 +11,7 @@ Examples
 >>> import tempfile
 >>> from rrampaper.analysis.summary import Headline, load_headlines, save_headline, summary_table
 >>> folder = tempfile.mkdtemp()
->>> _ = save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO on device", "smoke",
+>>> _ = save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO post-verify", "smoke",
 ...                            [0, 1], 12.0, 3.0), folder=folder)
 >>> table = summary_table(load_headlines("smoke", folder=folder))
 >>> table.loc[0, ["paper", "ours"]].tolist(), bool(table.loc[0, "within tolerance"])
@@ -51,7 +51,7 @@ class Headline:
     key:
         Claim key of :mod:`rrampaper.analysis.paper` (e.g. ``"fashion_mnist.accuracy_gain"``).
     variant:
-        How it was measured (e.g. ``"hardware TO − WO on device (one-shot)"``).
+        How it was measured (e.g. ``"hardware TO − WO post-verify spread"``).
     profile:
         The profile the runs used.
     seeds:
@@ -95,7 +95,7 @@ def save_headline(headline: Headline, *, folder: str | Path | None = None) -> Pa
 #: How each gain of hardware TO is named in the stored headlines, by the label it is measured
 #: against.
 GAIN_VARIANTS: dict[str, str] = {
-    "WO on device": "hardware TO − WO on device (one-shot)",
+    "WO post-verify": "hardware TO − WO post-verify spread",
     "WO write-verify": "hardware TO − WO write-verify",
     "in-situ WO": "hardware TO − in-situ WO with TO's write budget",
 }

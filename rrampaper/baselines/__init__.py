@@ -7,7 +7,7 @@ code is not public (docs/paper.md#weight-optimization-baseline), so this package
 and the noise levels default to the device model's (:mod:`rrampaper.devices.technologies`).
 
 - :func:`program_model` (:mod:`.transfer`): ex situ. Deep-copies a trained model, maps each weight
-  tensor to differential conductance pairs, programs them one-shot or with write-verify
+  tensor to differential conductance pairs, programs them with one open-loop pulse, the write-verify algorithm or a published post-verify spread
   (:func:`rrampaper.devices.program_weights`) and returns the device model plus a
   :class:`ProgrammingReport` (pulses, convergence, relative weight error per tensor).
 - :class:`InSituWO` (:mod:`.in_situ`): in situ. The training-loop hook that programs the initial
@@ -26,7 +26,7 @@ Example
 >>> from torch import nn
 >>> from rrampaper.baselines import program_model, restart_eval_reads
 >>> trained = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
->>> chip, report = program_model(trained, "taox_40nm", "one_shot", seed=1)
+>>> chip, report = program_model(trained, "taox_post_verify_static", "post_verify", seed=1)
 >>> report.total_pulses                    # one attempt per cell, two cells per weight
 112
 >>> restart_eval_reads(chip)               # before every evaluation: reads 0, 1, ...

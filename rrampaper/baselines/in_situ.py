@@ -21,7 +21,7 @@ this project's, built from published schemes and stated here with every threshol
   applied").
 - *A write is one programming attempt.* The presets model programming as attempts aimed at a
   target conductance that land with ``programming_sigma(G)`` (:mod:`rrampaper.devices`), not as
-  fixed increments, so a write of cell ``c`` is one one-shot attempt at its new target
+  fixed increments, so a write of cell ``c`` is one open-loop attempt at its new target
   (:func:`rrampaper.devices.program_conductances`), costs exactly one pulse, and is not
   verified; the device keeps the error it landed with until the weight moves again.
 - *Threshold* (ASSUMPTION, the granularity's analogue): cell ``c`` is a candidate when
@@ -39,7 +39,7 @@ this project's, built from published schemes and stated here with every threshol
 
 The training loop calls::
 
-    method = InSituWO("taox_40nm", write_budget=100_000, seed=0)
+    method = InSituWO("taox_post_verify_static", write_budget=100_000, seed=0)
     model = method.build(model)                # programs the initial weights (counted)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     for batch ...: loss.backward(); optimizer.step(); method.after_step(model)
@@ -139,7 +139,7 @@ class InSituWO:
         ``"per_layer"`` or ``"per_channel"``
         (:func:`~rrampaper.baselines.device_weight.weight_scale_s`).
     initial_method:
-        How the initial weights are programmed: ``"one_shot"`` (default: they are random anyway)
+        How the initial weights are programmed: ``"open_loop"`` (default: they are random anyway)
         or ``"write_verify"`` with ``tolerance``, ``atol_s``, ``max_pulses``.
     count_initial:
         Charge the initial programming to ``write_budget`` (default ``True``).
@@ -153,14 +153,14 @@ class InSituWO:
 
     def __init__(
         self,
-        technology: Technology | str = "taox_40nm",
+        technology: Technology | str = "taox_post_verify_static",
         write_budget: int | None = None,
         seed: int = 0,
         *,
         write_threshold: float = 1.0,
         weight_range: float = 1.0,
         weight_scale: str = "per_layer",
-        initial_method: str = "one_shot",
+        initial_method: str = "open_loop",
         tolerance: float = DEFAULT_TOLERANCE,
         atol_s: float = DEFAULT_ATOL_S,
         max_pulses: int = DEFAULT_MAX_PULSES,
@@ -236,6 +236,7 @@ class InSituWO:
                 tolerance=self.tolerance,
                 atol_s=self.atol_s,
                 max_pulses=self.max_pulses,
+                idle="program",  # in-situ updates write both cells towards g_min + |w| targets
             )
             prepared.append((index, name, module, attribute, weight, result))
         initial = sum(result.stats.pulses for *_, result in prepared)
@@ -305,7 +306,7 @@ class InSituWO:
         proposals = self._within_budget(proposals)
         spent = 0
         for name, dw, cell, index, new, _ in proposals:
-            result = program_conductances(new.cpu(), self.device, "one_shot", seed=self._generator)
+            result = program_conductances(new.cpu(), self.device, "open_loop", seed=self._generator)
             on = dw.g_plus.device
             g = getattr(dw, f"g_{cell}").view(-1)
             g[index] = result.conductance_s.to(on, g.dtype)

@@ -5,17 +5,21 @@ the paper's own baseline code is not public, so every choice here is a named par
 
 1. map each weight tensor to differential conductance pairs (:func:`weight_scale_s`,
    ``weight_scale="per_layer"``: ``max |W|`` uses the full range ``g_max - g_min``);
-2. program them once (``"one_shot"``) or with program-and-verify (``"write_verify"``:
-   ``tolerance``, ``atol_s``, ``max_pulses``) with :func:`rrampaper.devices.program_weights`,
-   which draws the technology's programming noise ``programming_sigma(G)`` per attempt and its
-   read noise per verify read;
-3. compute with the programmed conductances, read with the technology's cycle-to-cycle read
-   noise at every forward (:class:`~rrampaper.baselines.device_weight.DeviceWeight`).
+2. program them with :func:`rrampaper.devices.program_weights`: one open-loop pulse
+   (``"open_loop"``), the write-verify algorithm over open-loop pulses with noisy verify reads
+   (``"write_verify"``: ``tolerance``, ``atol_s``, ``max_pulses``), or one draw from a published
+   post-verify spread (``"post_verify"``); the idle cell of each pair is RESET (``idle``);
+3. apply what the chip does to *every* method's cells, as it does to topology optimization's
+   (:mod:`rrampaper.devices.effects`): the chip's faulty cells (the fault map of
+   ``Chip(technology, seed)``, the same physical pairs topology optimization would use for the
+   same tensors), IR drop, and relaxation to ``t_inference_s`` after programming;
+4. compute with the programmed conductances, read with the technology's cycle-to-cycle read
+   noise at every forward (:class:`~rrampaper.baselines.device_weight.DeviceWeight`), each
+   linear/convolution output through the technology's ADC.
 
-The noise levels are the technology preset's (``rrampaper.devices.technologies``: for the
-paper's TaOx RRAM, programming sigma from Milo et al., IRPS 2021 and 1 % read noise after
-aihwkit's ReRAM recommendation); ``read_noise_scale`` and ``programming_noise_scale`` multiply
-them for noise sweeps (the technology becomes :class:`rrampaper.devices.ScaledNoise`).
+The noise levels are the technology preset's (``rrampaper.devices.technologies``);
+``read_noise_scale`` and ``programming_noise_scale`` multiply them for noise sweeps (the
+technology becomes :class:`rrampaper.devices.ScaledNoise`).
 
 Example
 -------
@@ -23,7 +27,7 @@ Example
 >>> from torch import nn
 >>> from rrampaper.baselines import program_model, restart_eval_reads
 >>> net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
->>> chip_net, report = program_model(net, "taox_40nm", "write_verify", seed=0)
+>>> chip_net, report = program_model(net, "taox_post_verify_static", "write_verify", seed=0)
 >>> report.cells, report.total_pulses >= report.cells
 (320, True)
 >>> restart_eval_reads(chip_net); _ = chip_net.eval()(torch.randn(4, 8))  # read 0
@@ -50,9 +54,13 @@ from rrampaper.baselines.device_weight import (
     weight_scale_s,
 )
 from rrampaper.devices.array import combined_sigma
-from rrampaper.devices.programming import METHODS, ProgramResult, program_weights
+from rrampaper.devices.chip import Chip
+from rrampaper.devices.faults import OK
+from rrampaper.devices.programming import ProgramResult, check_method, program_weights
+from rrampaper.devices.readout import attach_output_adc, ir_drop_factor
+from rrampaper.devices.relaxation import T_REFERENCE_S, check_time
 from rrampaper.devices.scaled import ScaledNoise
-from rrampaper.devices.streams import PROGRAM_STREAM, generator
+from rrampaper.devices.streams import PROGRAM_STREAM, RELAX_STREAM, generator
 from rrampaper.devices.technologies import Technology, technology
 from rrampaper.errors import ParameterError
 from rrampaper.topology.reads import READ_POLICIES
@@ -78,7 +86,7 @@ class LayerProgramming:
     pulses:
         Programming attempts spent on its cells (programming operations).
     converged_cells:
-        Cells whose last verify read was inside the tolerance (all of them for one-shot).
+        Cells whose last verify read was inside the tolerance (all of them for open-loop and post-verify).
     relative_error:
         ``RMS(w_prog - w) / RMS(w)`` with ``w_prog = (G+ - G-) / scale`` the programmed weight
         without read noise; NaN for an all-zero tensor.
@@ -119,6 +127,8 @@ class ProgrammingReport:
     read_noise_scale: float
     programming_noise_scale: float
     layers: dict[str, LayerProgramming] = field(default_factory=dict)
+    t_inference_s: float = T_REFERENCE_S
+    faulty_cells: int = 0
 
     @property
     def total_pulses(self) -> int:
@@ -175,6 +185,8 @@ class ProgrammingReport:
             "programming.cells": self.cells,
             "programming.converged_fraction": self.converged_fraction,
             "programming.relative_error": self.relative_error,
+            "programming.t_inference_s": self.t_inference_s,
+            "programming.faulty_cells": self.faulty_cells,
         }
         for name, layer in self.layers.items():
             out[f"programming.{name}.pulses"] = layer.pulses
@@ -216,14 +228,19 @@ def program_tensor(
     tolerance: float = DEFAULT_TOLERANCE,
     atol_s: float = DEFAULT_ATOL_S,
     max_pulses: int = DEFAULT_MAX_PULSES,
-    idle: str = "program",
+    idle: str = "reset",
+    fault_codes: Tensor | None = None,
+    t_inference_s: float = T_REFERENCE_S,
+    relax_gen: torch.Generator | None = None,
 ) -> ProgrammedTensor:
     """Program ``weight`` (weight units) at ``scale_s`` (S per unit) into pairs of ``device``
     (``idle``: what happens to the unused cell of each pair, see
-    :func:`rrampaper.devices.program_weights`)."""
+    :func:`rrampaper.devices.program_weights`), on cells with ``fault_codes`` (``[*shape, 2]``),
+    then apply IR drop and relaxation to ``t_inference_s`` (standard normals from
+    ``relax_gen``). The statistics compare the weights with the state at ``t_inference_s``."""
     w = weight.detach().to("cpu", torch.float64)
     scale = scale_s.to("cpu", torch.float64)
-    achieved, plus, minus = program_weights(
+    _, plus, minus = program_weights(
         w * scale,
         device,
         method,
@@ -232,11 +249,27 @@ def program_tensor(
         max_pulses=max_pulses,
         seed=gen,
         idle=idle,
+        fault_codes=fault_codes,
     )
+    g_plus, g_minus = plus.conductance_s, minus.conductance_s
+    if device.ir_wire_ohm > 0:
+        rows, cols = int(device.ir_tile_rows), int(device.ir_tile_cols)
+        g_plus, g_minus = (ir_drop_factor(w.shape, rows, cols, device.ir_wire_ohm, g)
+                           for g in (g_plus, g_minus))
+    if t_inference_s > T_REFERENCE_S and device.relaxation.name != "none":
+        gen_z = relax_gen if relax_gen is not None else torch.Generator().manual_seed(0)
+        z = torch.randn((2, *w.shape), generator=gen_z, dtype=torch.float64)
+        relaxed = [device.relax(g, t_inference_s, zi) for g, zi in zip((g_plus, g_minus), z, strict=True)]
+        if fault_codes is not None:  # faulty cells do not move
+            stuck = torch.as_tensor(fault_codes) != OK
+            relaxed = [torch.where(stuck[..., k], g, r)
+                       for k, (g, r) in enumerate(zip((g_plus, g_minus), relaxed, strict=True))]
+        g_plus, g_minus = relaxed
+    achieved = g_plus - g_minus
     return ProgrammedTensor(
-        g_plus=plus.conductance_s,
-        g_minus=minus.conductance_s,
-        read_sigma=combined_sigma(device, plus.conductance_s, minus.conductance_s),
+        g_plus=g_plus,
+        g_minus=g_minus,
+        read_sigma=combined_sigma(device, g_plus, g_minus),
         scale=scale,
         stats=layer_stats(w, achieved / scale, scale, plus, minus),
     )
@@ -261,7 +294,7 @@ def layer_stats(
 
 def program_model(
     model: nn.Module,
-    technology: Technology | str = "taox_40nm",
+    technology: Technology | str = "taox_post_verify_static",
     method: str = "write_verify",
     *,
     seed: int = 0,
@@ -274,7 +307,10 @@ def program_model(
     train_reads: str = "advance",
     eval_reads: str = "advance",
     exclude: Iterable[str] = (),
-    idle: str = "program",
+    idle: str = "reset",
+    t_inference_s: float | None = None,
+    macro_rows: int = 512,
+    macro_cols: int = 512,
 ) -> tuple[nn.Module, ProgrammingReport]:
     """Program a trained model's weights into a device; return the device model and a report.
 
@@ -288,11 +324,13 @@ def program_model(
         Preset name (:data:`rrampaper.devices.TECHNOLOGIES`) or a :class:`Technology` (e.g. one
         built with changed parameters).
     method:
-        ``"one_shot"`` (one programming attempt per cell) or ``"write_verify"``
-        (program-and-verify until the verify read is within the window or ``max_pulses``).
+        ``"open_loop"`` (one unverified pulse per cell), ``"write_verify"`` (the algorithm:
+        pulse and verify read until the read is within the window or ``max_pulses``) or
+        ``"post_verify"`` (a published post-verify spread; technologies that have one).
     seed:
-        Seed of the programming noise and of every read (tensor ``i`` uses keys
-        ``(TRANSFER_STREAM, i)``).
+        Seed of the chip (its fault map: ``Chip(technology, seed)``, the chip hardware TO with
+        the same seed trains on), of the programming noise and of every read (tensor ``i``
+        uses keys ``(TRANSFER_STREAM, i)``).
     tolerance, atol_s, max_pulses:
         Write-verify acceptance window ``max(tolerance * G_target, atol_s)`` (relative, siemens)
         and pulse budget per cell; defaults are those of
@@ -309,9 +347,14 @@ def program_model(
     exclude:
         Module names whose weights stay digital.
     idle:
-        The unused cell of each pair: ``"program"`` (written to ``g_min`` like any target,
-        default) or ``"reset"`` (one RESET pulse to the off state); see
+        The unused cell of each pair: ``"reset"`` (one RESET pulse to the off state, default)
+        or ``"program"`` (written to ``g_min`` like any target); see
         :func:`rrampaper.devices.program_weights`.
+    t_inference_s:
+        Seconds between programming and inference (relaxation); ``None``: the technology's
+        ``t_inference_s`` (1 s unless a preset says otherwise).
+    macro_rows, macro_cols:
+        Macro size of the chip whose fault map the weights meet (as :class:`Chip`).
 
     Returns
     -------
@@ -319,7 +362,8 @@ def program_model(
     float originals are frozen); its other parameters are copies of the model's.
     """
     tech = _technology(technology)
-    check_choice("method", method, METHODS)
+    check_method(method)
+    t_inference_s = check_time(tech.t_inference_s if t_inference_s is None else t_inference_s)
     max_pulses = check_write_verify(tolerance, atol_s, max_pulses)
     check_choice("weight_scale", weight_scale, WEIGHT_SCALES)
     check_choice("train_reads", train_reads, READ_POLICIES)
@@ -333,9 +377,12 @@ def program_model(
         raise ValueError("model has no nn.Linear, nn.Conv or nn.RNN weight to program")
     check_finite_weights(targets)
     span = tech.g_max_s - tech.g_min_s
+    chip = (Chip(tech, seed=seed, macro_rows=macro_rows, macro_cols=macro_cols)
+            if tech.faults.enabled else None)
     layers: dict[str, LayerProgramming] = {}
     for index, (name, module, attribute) in enumerate(targets):
         weight = getattr(module, attribute)
+        codes = chip.allocate_fault_codes(tuple(weight.shape)) if chip is not None else None
         result = program_tensor(
             weight,
             device,
@@ -346,6 +393,9 @@ def program_model(
             atol_s=atol_s,
             max_pulses=max_pulses,
             idle=idle,
+            fault_codes=codes,
+            t_inference_s=t_inference_s,
+            relax_gen=generator(seed, TRANSFER_STREAM, index, RELAX_STREAM),
         )
         on = weight.device
         parametrization = DeviceWeight(
@@ -361,12 +411,15 @@ def program_model(
         weight.requires_grad_(False)
         attach(module, attribute, parametrization)
         layers[name] = result.stats
+    attach_output_adc(programmed, int(tech.adc_bits) or None, headroom=tech.adc_headroom)
     report = ProgrammingReport(
         technology=tech.name,
         method=method,
         read_noise_scale=float(read_noise_scale),
         programming_noise_scale=float(programming_noise_scale),
         layers=layers,
+        t_inference_s=t_inference_s,
+        faulty_cells=0 if chip is None else chip.faulty_cells_allocated,
     )
     return programmed, report
 

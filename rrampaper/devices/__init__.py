@@ -7,7 +7,10 @@ One module per job (see ``README.md`` in this folder):
   atom-aware Kolmogorov-Smirnov test.
 - :mod:`.technologies`: the :class:`Technology` interface and cited presets
   (:data:`TECHNOLOGIES`, :func:`technology`).
-- :mod:`.programming`: one-shot and write-verify programming of target conductances.
+- :mod:`.programming_laws`: open-loop and post-verify sigma(G) laws with their valid ranges.
+- :mod:`.programming`: open-loop, write-verify (the algorithm) and post-verify programming.
+- :mod:`.relaxation`, :mod:`.faults`, :mod:`.readout`, :mod:`.effects`: what happens around
+  and after programming (time, faulty cells, levels, ADC, IR drop), for TO and WO alike.
 - :mod:`.array`: :class:`CrossbarArray`, a crossbar of differential pairs (SET/RESET, reads,
   xarray export).
 - :mod:`.chip`: :class:`Chip` and :class:`DeviceWeights`, the weight source of topology
@@ -21,7 +24,7 @@ One module per job (see ``README.md`` in this folder):
 Examples
 --------
 >>> from rrampaper import devices
->>> chip = devices.Chip(technology="taox_40nm", seed=0)
+>>> chip = devices.Chip(technology="taox_40nm_macro", seed=0)
 >>> w = chip.allocate((128, 400))
 >>> kept, pruned = w.read(0)          # siemens, read cycle 0
 >>> chip.n_macros
@@ -31,6 +34,7 @@ Examples
 from rrampaper.devices.array import CrossbarArray
 from rrampaper.devices.chip import Chip, DeviceWeights
 from rrampaper.devices.distributions import FormedConductance, ks_test
+from rrampaper.devices.faults import FaultModel, fault_map
 from rrampaper.devices.filament import G0, FilamentModel, FormingResult
 from rrampaper.devices.fit import (
     FitResult,
@@ -47,6 +51,8 @@ from rrampaper.devices.measured import (
     save_measured,
 )
 from rrampaper.devices.programming import ProgramResult, program_conductances, program_weights
+from rrampaper.devices.programming_laws import PROGRAMMING_LAWS, programming_law
+from rrampaper.devices.relaxation import RELAXATION_LAWS, relaxation_law
 from rrampaper.devices.scaled import ScaledNoise
 from rrampaper.devices.technologies import (
     ECRAM,
@@ -56,6 +62,7 @@ from rrampaper.devices.technologies import (
     HfOxRRAM,
     PairConductances,
     SONOSFlash,
+    TaOxMacro,
     TaOxRRAM,
     Technology,
     sources_table,
@@ -66,10 +73,13 @@ __all__ = [
     "ECRAM",
     "G0",
     "PCM",
+    "PROGRAMMING_LAWS",
+    "RELAXATION_LAWS",
     "TECHNOLOGIES",
     "Chip",
     "CrossbarArray",
     "DeviceWeights",
+    "FaultModel",
     "FeFET",
     "FilamentModel",
     "FitResult",
@@ -83,8 +93,10 @@ __all__ = [
     "ProgramResult",
     "SONOSFlash",
     "ScaledNoise",
+    "TaOxMacro",
     "TaOxRRAM",
     "Technology",
+    "fault_map",
     "fit_conductances",
     "fit_forming",
     "fit_read_noise",
@@ -93,6 +105,8 @@ __all__ = [
     "model_from_fit",
     "program_conductances",
     "program_weights",
+    "programming_law",
+    "relaxation_law",
     "save_measured",
     "sources_table",
     "technology",

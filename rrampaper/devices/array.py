@@ -14,9 +14,10 @@ in siemens,
 Reads add cycle-to-cycle noise to the device-to-device values. Read ``i`` is generated on
 demand from a generator seeded with ``(seed, i)``, so 1,000 reads of a 512 x 512 array never
 hold a [reads x cells] tensor, any read can be regenerated alone, and runs are reproducible.
-For the two outputs of a read, the noise of both cells of a pair is combined into one draw per
-output, ``sigma_kept = sqrt(sigma(G_formed)^2 + sigma(G_off)^2)`` (same law as reading both
-cells); :meth:`CrossbarArray.read_cells` returns the cell-level reads instead.
+The noise of both cells of a pair is combined, ``sigma_kept = sqrt(sigma(G_formed)^2 +
+sigma(G_off)^2)`` (same law as reading both cells), and one standard normal per pair and read
+serves both states (``kept + sigma_kept z``, ``pruned + sigma_pruned z``: the pair is read in
+one state); :meth:`CrossbarArray.read_cells` returns independent cell-level reads instead.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import xarray as xr
 
 from rrampaper import __version__
 from rrampaper._checks import check_positive_int
+from rrampaper.devices.faults import OK, apply_faults, fault_map
 from rrampaper.devices.programming import ProgramResult, program_conductances, program_weights
 from rrampaper.devices.streams import SIGN_STREAM, ReadStream, check_read_index, generator
 from rrampaper.devices.technologies import Technology, technology
@@ -48,13 +50,13 @@ class CrossbarArray:
     rows, cols:
         Number of pairs along each axis (a 512 x 512-cell macro holds 512 x 256 pairs).
     tech:
-        A :class:`Technology` or preset name (default: the paper's ``"taox_40nm"``).
+        A :class:`Technology` or preset name (default: the paper's ``"taox_post_verify_static"``).
     seed:
         Seed of the device-to-device sample and, with the read index, of every read.
 
     Examples
     --------
-    >>> xbar = CrossbarArray(4, 3, "taox_40nm", seed=0)
+    >>> xbar = CrossbarArray(4, 3, "taox_post_verify_static", seed=0)
     >>> kept, pruned = xbar.read(0)
     >>> kept.shape
     torch.Size([4, 3])
@@ -63,7 +65,7 @@ class CrossbarArray:
     """
 
     def __init__(
-        self, rows: int, cols: int, tech: Technology | str = "taox_40nm", seed: int = 0
+        self, rows: int, cols: int, tech: Technology | str = "taox_post_verify_static", seed: int = 0
     ) -> None:
         self.rows = check_positive_int("rows", rows)
         self.cols = check_positive_int("cols", cols)
@@ -74,10 +76,17 @@ class CrossbarArray:
         sign_gen = generator(self.seed, SIGN_STREAM)
         sign = torch.randint(0, 2, (n,), generator=sign_gen, dtype=torch.int8) * 2 - 1
         shape = (self.rows, self.cols)
-        self.g_formed = pairs.formed.reshape(shape).float()
-        self.g_reset = pairs.reset.reshape(shape).float()
-        self.g_off = pairs.off.reshape(shape).float()
         self.sign = sign.reshape(shape).float()
+        #: Fault code of every cell, ``[rows, cols, 2]``: the cell on the positive column of the
+        #: pair, then the one on the negative column (:mod:`rrampaper.devices.faults`). A
+        #: property of the chip: the same seed gives the same faulty cells, whether the pairs
+        #: are pruned (TO) or programmed (WO).
+        self.fault_codes = fault_map((self.rows, self.cols, 2), self.technology.faults, self.seed)
+        random_code, off_code = self.cell_fault_codes()
+        faults = self.technology.faults
+        self.g_formed = apply_faults(pairs.formed.reshape(shape), random_code, faults).float()
+        self.g_reset = apply_faults(pairs.reset.reshape(shape), random_code, faults).float()
+        self.g_off = apply_faults(pairs.off.reshape(shape), off_code, faults).float()
         #: True where the pair is in the formed (kept) state; forming leaves every pair kept.
         self.state = torch.ones(shape, dtype=torch.bool)
         self.set_count = torch.zeros(shape, dtype=torch.int32)
@@ -87,6 +96,18 @@ class CrossbarArray:
         self._cache: dict[str, torch.Tensor] = {}
         self._cell_cache: dict[str, Any] = {}
         self._version = 0  # bumped whenever a state or conductance changes
+
+    def cell_fault_codes(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fault codes ``[rows, cols]`` of the random cell and of the off-reference cell of each
+        pair (which physical column each sits on follows :attr:`sign`)."""
+        plus, minus = self.fault_codes[..., 0], self.fault_codes[..., 1]
+        positive = self.sign > 0
+        return torch.where(positive, plus, minus), torch.where(positive, minus, plus)
+
+    @property
+    def n_faulty_cells(self) -> int:
+        """Cells with a fault (any kind)."""
+        return int((self.fault_codes != OK).sum())
 
     # -- shape ----------------------------------------------------------------------------
     @property
@@ -137,7 +158,7 @@ class CrossbarArray:
     # -- reads ----------------------------------------------------------------------------
     def read(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Read cycle ``index``: noisy (kept, pruned) weights of every pair, siemens, float32."""
-        kept, pruned = self._stream.read(
+        kept, pruned = self._stream.read_states(
             index,
             [self.kept_weight(), self.pruned_weight()],
             [self._cached("sigma_kept"), self._cached("sigma_pruned")],
@@ -229,7 +250,9 @@ class CrossbarArray:
         target = torch.as_tensor(target_s, dtype=torch.float64)
         if tuple(target.shape) != self.shape:
             raise ValueError(f"target_s has shape {tuple(target.shape)}, expected {self.shape}")
-        result = program_conductances(target, self.technology, method, **kwargs)
+        random_code, _ = self.cell_fault_codes()
+        result = program_conductances(target, self.technology, method,
+                                      fault_codes=random_code, **kwargs)
         self.g_formed = result.conductance_s.float()
         self.state[:] = True
         self.program_pulses += result.total_pulses
@@ -249,7 +272,8 @@ class CrossbarArray:
         w = torch.as_tensor(weights_s, dtype=torch.float64)
         if tuple(w.shape) != self.shape:
             raise ValueError(f"weights_s has shape {tuple(w.shape)}, expected {self.shape}")
-        achieved, plus, minus = program_weights(w, self.technology, method, **kwargs)
+        achieved, plus, minus = program_weights(w, self.technology, method,
+                                                fault_codes=self.fault_codes, **kwargs)
         self.g_formed = plus.conductance_s.float()
         self.g_off = minus.conductance_s.float()
         self.sign = torch.ones(self.shape)

@@ -10,7 +10,7 @@ allocation gets depend only on the chip seed and its position, never on sampling
 
 :meth:`DeviceWeights.read` is what the topology-optimization layers call once per batch:
 
->>> chip = Chip("taox_40nm", seed=0, macro_rows=16, macro_cols=16)
+>>> chip = Chip("taox_post_verify_static", seed=0, macro_rows=16, macro_cols=16)
 >>> w = chip.allocate((10, 20))           # 200 pairs: one full macro (128) + part of a second
 >>> chip.n_macros
 2
@@ -29,7 +29,17 @@ import torch
 
 from rrampaper._checks import check_positive_int
 from rrampaper.devices.array import CrossbarArray, combined_sigma
-from rrampaper.devices.streams import MACRO_STREAM, ReadStream, check_read_index, derive_seed
+from rrampaper.devices.faults import fault_map
+from rrampaper.devices.readout import attach_output_adc, ir_drop_factor
+from rrampaper.devices.relaxation import T_REFERENCE_S, check_time
+from rrampaper.devices.streams import (
+    MACRO_STREAM,
+    RELAX_STREAM,
+    ReadStream,
+    check_read_index,
+    derive_seed,
+    generator,
+)
 from rrampaper.devices.technologies import Technology, technology
 
 
@@ -65,26 +75,81 @@ class DeviceWeights:
     def __init__(
         self,
         shape: tuple[int, ...],
-        kept: torch.Tensor,
-        pruned: torch.Tensor,
-        sigma_kept: torch.Tensor,
-        sigma_pruned: torch.Tensor,
+        cells: torch.Tensor,
         sign: torch.Tensor,
+        technology: Technology,
         stream: ReadStream,
         segments: Sequence[tuple[CrossbarArray, int, int]] = (),
+        fault_codes: torch.Tensor | None = None,
+        relax_seed: int = 0,
     ) -> None:
         self.shape = tuple(shape)
         self.numel = math.prod(self.shape)
-        self._kept = kept.reshape(self.shape).float()
-        self._pruned = pruned.reshape(self.shape).float()
-        self._sigma_kept = sigma_kept.reshape(self.shape).float()
-        self._sigma_pruned = sigma_pruned.reshape(self.shape).float()
+        self.technology = technology
+        #: Conductances (S, float64, CPU) ``[3, numel]`` of every pair's random cell when formed,
+        #: the same cell RESET, and the off-reference cell, at the 1 s state (IR drop applied).
+        self.cells = cells.reshape(3, self.numel).double()
         self.sign = sign.reshape(self.shape).float()
+        #: Fault codes ``[*shape, 2]`` of the cells on the positive and negative column.
+        self.fault_codes = (
+            fault_codes.reshape(*self.shape, 2) if fault_codes is not None
+            else torch.zeros(*self.shape, 2, dtype=torch.int8)
+        )
+        self._relax_seed = relax_seed
+        self.t_s = T_REFERENCE_S
+        self._set_cells(self.cells)
         self.kept_scale = float(self._kept.abs().double().mean())
         self._stream = stream
         self._segments = list(segments)
         self.set_count = 0
         self.reset_count = 0
+
+    def _set_cells(self, cells: torch.Tensor) -> None:
+        """Cache the signed kept/pruned weights and read sigmas of ``cells`` (``[3, numel]``)."""
+        device = self._kept.device if hasattr(self, "_kept") else torch.device("cpu")
+        g_f, g_r, g_o = cells
+        sign = self.sign.reshape(-1).double().cpu()
+        tech = self.technology
+        values = {
+            "_kept": sign * (g_f - g_o),
+            "_pruned": sign * (g_r - g_o),
+            "_sigma_kept": combined_sigma(tech, g_f, g_o),
+            "_sigma_pruned": combined_sigma(tech, g_r, g_o),
+        }
+        for name, value in values.items():
+            setattr(self, name, value.reshape(self.shape).float().to(device))
+
+    def set_time(self, t_s: float) -> DeviceWeights:
+        """Let the chip relax to ``t_s`` seconds after its last programming (in place).
+
+        Every cell of the allocation (formed, RESET and off-reference alike: the literature
+        gives no separate law for formed states) follows the technology's relaxation law from
+        the 1 s state, with one standard normal per cell drawn from ``(chip seed, RELAX_STREAM,
+        allocation)``: the same chip relaxes the same way, and a later time only adds to an
+        earlier one. Faulty cells and never-formed (pristine) cells do not move. ``t_s <= 1`` restores the 1 s state. The scale
+        to weights (:attr:`kept_scale`) is left as calibrated at 1 s, as the periphery would.
+        """
+        t_s = check_time(t_s)
+        cells = self.cells
+        if t_s > T_REFERENCE_S and self.technology.relaxation.name != "none":
+            z = torch.randn(cells.shape, generator=generator(self._relax_seed), dtype=torch.float64)
+            relaxed = self.technology.relax(cells, t_s, z)
+            still = self._faulty_cells()
+            pristine = cells[0] == cells[1]  # never formed: no filament to relax
+            still[0] |= pristine
+            still[1] |= pristine
+            cells = torch.where(still, cells, relaxed)
+        self.t_s = t_s
+        self._set_cells(cells)
+        return self
+
+    def _faulty_cells(self) -> torch.Tensor:
+        """``[3, numel]`` bool: which of (formed, reset, off) sits in a faulty cell."""
+        codes = self.fault_codes.reshape(-1, 2)
+        positive = self.sign.reshape(-1).cpu() > 0
+        random_bad = torch.where(positive, codes[:, 0], codes[:, 1]) != 0
+        off_bad = torch.where(positive, codes[:, 1], codes[:, 0]) != 0
+        return torch.stack([random_bad, random_bad, off_bad])
 
     @property
     def device(self) -> torch.device:
@@ -122,7 +187,7 @@ class DeviceWeights:
             self.to(device)
         if index is None:
             return self._kept.to(dtype), self._pruned.to(dtype)
-        kept, pruned = self._stream.read(
+        kept, pruned = self._stream.read_states(
             check_read_index(index), [self._kept, self._pruned], [self._sigma_kept, self._sigma_pruned]
         )
         return kept.to(dtype), pruned.to(dtype)
@@ -167,7 +232,7 @@ class Chip:
 
     def __init__(
         self,
-        technology: str | Technology = "taox_40nm",
+        technology: str | Technology = "taox_post_verify_static",
         seed: int = 0,
         macro_rows: int = 512,
         macro_cols: int = 512,
@@ -182,6 +247,8 @@ class Chip:
         self.allocations: list[DeviceWeights] = []
         self._macros: dict[int, CrossbarArray] = {}
         self._next_pair = 0
+        #: Faulty cells among the pairs taken by :meth:`allocate_fault_codes`.
+        self.faulty_cells_allocated = 0
 
     @property
     def n_macros(self) -> int:
@@ -205,46 +272,97 @@ class Chip:
             )
         return self._macros[index]
 
+    def _spans(self, numel: int) -> list[tuple[int, int, int]]:
+        """``(macro index, first pair, stop pair)`` of the next ``numel`` free pairs."""
+        spans = []
+        pos, stop = self._next_pair, self._next_pair + numel
+        while pos < stop:
+            m, offset = divmod(pos, self.pairs_per_macro)
+            take = min(stop - pos, self.pairs_per_macro - offset)
+            spans.append((m, offset, offset + take))
+            pos += take
+        return spans
+
+    def allocate_fault_codes(self, shape: int | Sequence[int]) -> torch.Tensor:
+        """Fault codes ``[*shape, 2]`` (positive-column cell, negative-column cell) of the next
+        ``prod(shape)`` free pairs, which are then taken, as :meth:`allocate` would take them.
+
+        This is how weight optimization meets the chip's faults: programming a model tensor by
+        tensor onto ``Chip(technology, seed)`` in module order puts each weight on the same
+        physical pair (and faulty cells) as topology optimization's :meth:`allocate` of the same
+        shapes. Only the fault map is drawn, not the macros' conductances.
+        """
+        shape = check_shape(shape)
+        numel = math.prod(shape)
+        parts = []
+        for m, a, b in self._spans(numel):
+            if m in self._macros:
+                codes = self._macros[m].fault_codes
+            else:
+                codes = fault_map((self.macro_rows, self.macro_cols // 2, 2),
+                                  self.technology.faults, derive_seed(self.seed, MACRO_STREAM, m))
+            parts.append(codes.reshape(-1, 2)[a:b])
+        self._next_pair += numel
+        self.faulty_cells_allocated += sum(int((p != 0).sum()) for p in parts)
+        return torch.cat(parts).reshape(*shape, 2)
+
     def allocate(self, shape: int | Sequence[int], device: torch.device | str | None = None) -> DeviceWeights:
         """The next ``prod(shape)`` free pairs as :class:`DeviceWeights` of ``shape``."""
         shape = check_shape(shape)
         numel = math.prod(shape)
-        start, stop = self._next_pair, self._next_pair + numel
-        segments = []
-        pos = start
-        while pos < stop:
-            m, offset = divmod(pos, self.pairs_per_macro)
-            take = min(stop - pos, self.pairs_per_macro - offset)
-            segments.append((self.macro(m), offset, offset + take))
-            pos += take
+        stop = self._next_pair + numel
+        segments = [(self.macro(m), a, b) for m, a, b in self._spans(numel)]
         tech = self.technology
-        parts: dict[str, list[torch.Tensor]] = {k: [] for k in ("kept", "pruned", "sk", "sp", "sign")}
+        cells, signs, codes = [], [], []
         for macro, a, b in segments:
-            g_f = macro.g_formed.reshape(-1)[a:b].double()
-            g_r = macro.g_reset.reshape(-1)[a:b].double()
-            g_o = macro.g_off.reshape(-1)[a:b].double()
-            sign = macro.sign.reshape(-1)[a:b].double()
-            parts["kept"].append(sign * (g_f - g_o))
-            parts["pruned"].append(sign * (g_r - g_o))
-            parts["sk"].append(combined_sigma(tech, g_f, g_o))
-            parts["sp"].append(combined_sigma(tech, g_r, g_o))
-            parts["sign"].append(sign)
-        cat = {k: torch.cat(v) for k, v in parts.items()}
+            cells.append(torch.stack([
+                macro.g_formed.reshape(-1)[a:b].double(),
+                macro.g_reset.reshape(-1)[a:b].double(),
+                macro.g_off.reshape(-1)[a:b].double(),
+            ]))
+            signs.append(macro.sign.reshape(-1)[a:b].double())
+            codes.append(macro.fault_codes.reshape(-1, 2)[a:b])
+        cell_tensor = torch.cat(cells, dim=1)
+        if tech.ir_wire_ohm > 0:
+            cell_tensor = torch.stack([
+                ir_drop_factor(shape, int(tech.ir_tile_rows), int(tech.ir_tile_cols),
+                               tech.ir_wire_ohm, g.reshape(shape)).reshape(-1)
+                for g in cell_tensor
+            ])
+        index = len(self.allocations)
         weights = DeviceWeights(
             shape,
-            cat["kept"],
-            cat["pruned"],
-            cat["sk"],
-            cat["sp"],
-            cat["sign"],
-            ReadStream(self.seed, len(self.allocations)),
+            cell_tensor,
+            torch.cat(signs),
+            tech,
+            ReadStream(self.seed, index),
             segments,
+            fault_codes=torch.cat(codes),
+            relax_seed=derive_seed(self.seed, RELAX_STREAM, index),
         )
         self._next_pair = stop
         self.allocations.append(weights)
         if device is not None:
             weights.to(device)
         return weights
+
+    def set_time(self, t_s: float) -> Chip:
+        """Every allocation relaxed to ``t_s`` seconds after programming
+        (:meth:`DeviceWeights.set_time`); returns ``self``."""
+        for weights in self.allocations:
+            weights.set_time(t_s)
+        return self
+
+    def attach_readout(
+        self, model: torch.nn.Module, layer_types: tuple[type, ...] | None = None
+    ) -> torch.nn.Module:
+        """Read every analog matrix-vector product of ``model`` (its layers of ``layer_types``;
+        default: linear and convolution layers) through the technology's output ADC
+        (``adc_bits``, ``adc_headroom``; nothing when ``adc_bits`` is 0). Returns ``model``."""
+        bits = int(self.technology.adc_bits)
+        kwargs = {} if layer_types is None else {"layer_types": layer_types}
+        attach_output_adc(model, bits or None, headroom=self.technology.adc_headroom, **kwargs)
+        return model
 
     @property
     def set_count(self) -> int:

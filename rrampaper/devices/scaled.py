@@ -8,7 +8,7 @@ Examples
 --------
 >>> import torch
 >>> from rrampaper.devices import ScaledNoise, technology
->>> base = technology("taox_40nm")
+>>> base = technology("taox_post_verify_static")
 >>> quiet = ScaledNoise(base, read_scale=0.0)
 >>> float(quiet.read_sigma(torch.tensor([1e-4])))
 0.0
@@ -30,6 +30,7 @@ class ScaledNoise(Technology):
     """``base`` with read noise times ``read_scale`` and programming noise times
     ``programming_scale`` (both dimensionless, in [0, 100])."""
 
+    EFFECTS_FROM_BASE = True
     PARAMETERS = (
         Parameter("read_scale", "", 1.0, 0.0, 100.0, "sweep knob: multiplies read_sigma"),
         Parameter("programming_scale", "", 1.0, 0.0, 100.0,
@@ -38,13 +39,19 @@ class ScaledNoise(Technology):
 
     def __init__(self, base: Technology | str, **params: float) -> None:
         self.base = technology(base)
+        params.pop("relaxation", None)  # the base's law is used
         super().__init__(**params)
         self.name = self.base.name  # type: ignore[misc]
         self.label = f"{self.base.label} (read x{self.read_scale:g}, prog x{self.programming_scale:g})"  # type: ignore[misc]
         self.SOURCES = self.base.SOURCES  # type: ignore[misc]
 
     def replace(self, **changes: Any) -> ScaledNoise:
-        return ScaledNoise(changes.pop("base", self.base), **{**self._p, **changes})
+        base = changes.pop("base", self.base)
+        own = {k: changes.pop(k) for k in list(changes) if k in ("read_scale", "programming_scale")}
+        if changes:  # anything else is a parameter of the base technology
+            base = base.replace(**changes)
+        return ScaledNoise(base, **{"read_scale": self.read_scale,
+                                    "programming_scale": self.programming_scale, **own})
 
     def __eq__(self, other: object) -> bool:
         return super().__eq__(other) and other.base == self.base  # type: ignore[union-attr]
@@ -69,6 +76,37 @@ class ScaledNoise(Technology):
 
     def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
         return self.base.programming_sigma(g_s) * self.programming_scale
+
+    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        return self.base.post_verify_sigma(g_s) * self.programming_scale
+
+    @property
+    def has_post_verify(self) -> bool:
+        return self.base.has_post_verify
+
+    def relax(self, g_s: torch.Tensor, t_s: float, z: torch.Tensor) -> torch.Tensor:
+        return self.base.relax(g_s, t_s, z)
+
+    @property
+    def relaxation(self):  # type: ignore[override]
+        return self.base.relaxation
+
+    @property
+    def faults(self):  # type: ignore[override]
+        return self.base.faults
+
+    def law_names(self) -> dict[str, str]:
+        return self.base.law_names()
+
+    def __getattr__(self, name: str) -> Any:
+        # the base's parameters (effects included) read through, e.g. ``scaled.adc_bits``
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            base = self.__dict__.get("base")
+            if base is None:
+                raise
+            return getattr(base, name)
 
     def drift(self, g_s: torch.Tensor, t_s: float, seed: int | torch.Generator | None = 0) -> torch.Tensor:
         return self.base.drift(g_s, t_s, seed)

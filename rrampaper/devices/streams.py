@@ -26,6 +26,8 @@ READ_STREAM = 2
 SIGN_STREAM = 3
 PROGRAM_STREAM = 4
 MEASURED_SIGN_STREAM = 5
+# 6 is the fault map's tag (rrampaper.devices.faults.FAULT_STREAM)
+RELAX_STREAM = 7
 
 
 def derive_seed(seed: int, *keys: int) -> int:
@@ -114,6 +116,25 @@ class ReadStream:
             raise ValueError(f"means of one read must share a shape, got {[tuple(m.shape) for m in means]}")
         z = self.normal(index, (len(means), *first.shape), first.device, first.dtype)
         return [torch.addcmul(m, s, z[k]) for k, (m, s) in enumerate(zip(means, sigmas, strict=True))]
+
+    def read_states(
+        self, index: int, means: Sequence[torch.Tensor], sigmas: Sequence[torch.Tensor]
+    ) -> list[torch.Tensor]:
+        """Read ``index`` of one quantity that can be in ``len(means)`` states (a pair kept or
+        pruned): one standard normal ``z`` per element, shared by the states,
+        ``means[k] + sigmas[k] * z``.
+
+        A pair is in one state when it is read; the read noise realised at read ``i`` is the
+        same whichever state that is, so one draw serves every state (half the random numbers
+        of :meth:`read`, and the kept half equals a one-quantity :meth:`read` of the same key).
+        """
+        if len(means) != len(sigmas) or not means:
+            raise ValueError(f"read needs as many sigmas as means (>= 1), got {len(means)} and {len(sigmas)}")
+        first = means[0]
+        if any(m.shape != first.shape for m in means):
+            raise ValueError(f"means of one read must share a shape, got {[tuple(m.shape) for m in means]}")
+        z = self.normal(index, first.shape, first.device, first.dtype)
+        return [torch.addcmul(m, s, z) for m, s in zip(means, sigmas, strict=True)]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

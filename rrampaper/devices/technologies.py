@@ -10,22 +10,27 @@ questions about a memory cell, all in siemens:
    its differential pair.
 2. **Cycle-to-cycle read noise** (:meth:`Technology.read_sigma`): the standard deviation of one
    read around the cell's conductance.
-3. **Programming noise** (:meth:`Technology.programming_sigma`): the standard deviation of one
-   programming attempt around a target conductance (used by one-shot and write-verify
-   programming in :mod:`rrampaper.devices.programming`).
+3. **Programming** in two laws that say what they are (:mod:`.programming_laws`):
+   :meth:`Technology.programming_sigma`, the spread of one *unverified* (open-loop) attempt,
+   which the write-verify algorithm of :mod:`rrampaper.devices.programming` iterates over; and
+   :meth:`Technology.post_verify_sigma`, the spread a source reports *after* its write-verify
+   algorithm, where one is published.
 
-Optionally :meth:`Technology.drift` moves conductances with time (phase-change memory).
+After programming, :meth:`Technology.relax` moves conductances over ``t_inference_s``
+(:mod:`.relaxation`) and :meth:`Technology.drift` models phase-change drift. Every technology
+carries the switchable effects of :mod:`.effects` (faults, levels, ADC, IR drop).
 
 Presets, looked up by name with :func:`technology` (listed in :data:`TECHNOLOGIES`):
 
-=====================  ======================================================================
-``taox_40nm``          the paper's chip: filament model of electroforming (:mod:`.filament`)
-``hfox_rram``          HfOx 1T1R RRAM, programming noise of Wan et al., Nature 2022 (NeuRRAM)
-``pcm``                phase-change memory with drift, IBM model (Nandakumar et al., ICECS 2019)
-``sonos_flash``        40 nm SONOS charge-trap flash (Agrawal et al., IEDM 2022)
-``fefet``              28 nm HKMG ferroelectric FET (De et al., IEEE JEDS 2022), assumptions
-``ecram``              W/YSZ/WOx electrochemical RAM (Nat. Commun. 2023), assumptions
-=====================  ======================================================================
+===========================  ================================================================
+``taox_40nm_macro``          the paper's 40 nm TaOx macro with relaxation, faults, levels, ADC
+``taox_post_verify_static``  the same cells, WO by a post-verify spread, nothing after programming
+``hfox_rram``                HfOx 1T1R RRAM, post-verify spread of Wan et al., Nature 2022
+``pcm``                      phase-change memory with drift, IBM model (Nandakumar, ICECS 2019)
+``sonos_flash``              40 nm SONOS charge-trap flash (Agrawal et al., IEDM 2022)
+``fefet``                    28 nm HKMG ferroelectric FET (De et al., IEEE JEDS 2022), assumptions
+``ecram``                    W/YSZ/WOx electrochemical RAM (Nat. Commun. 2023), assumptions
+===========================  ================================================================
 
 Every number's source is in the class's ``PARAMETERS`` (``Parameter.source``); values the
 literature did not give are marked ``ASSUMPTION`` and name the anchor they rest on.
@@ -42,9 +47,14 @@ import pandas as pd
 import torch
 
 from rrampaper._checks import check_choice, check_positive_int
+from rrampaper.devices import effects
 from rrampaper.devices._params import Parameter, ParameterSet, as_attrs
+from rrampaper.devices.faults import FaultModel
 from rrampaper.devices.filament import FilamentModel
+from rrampaper.devices.programming_laws import ProgrammingLaw, programming_law
+from rrampaper.devices.relaxation import RELAXATION_LAWS, RelaxationLaw, relaxation_law
 from rrampaper.devices.streams import as_generator
+from rrampaper.errors import ParameterError
 
 US = 1e-6  # one microsiemens in siemens
 
@@ -71,8 +81,17 @@ class PairConductances:
 class Technology(ParameterSet, ABC):
     """Base class of a memory technology; subclasses declare ``PARAMETERS`` and ``SOURCES``.
 
+    Every technology also carries the device effects of :mod:`rrampaper.devices.effects` (time
+    after programming, faults, levels, output ADC, IR drop): their parameters are merged into
+    ``PARAMETERS`` (defaults off; a preset switches them on through ``EFFECT_DEFAULTS``) and
+    its three laws (open-loop programming, post-verify spread, relaxation) are listed by
+    :meth:`parameter_table` with their sources.
+
     Parameters
     ----------
+    relaxation:
+        Name of the relaxation law (:data:`rrampaper.devices.relaxation.RELAXATION_LAWS`);
+        default: the preset's ``RELAXATION_LAW``.
     **params:
         Values for any of the subclass's ``PARAMETERS`` (units in the names); others take the
         documented defaults. Out-of-range values raise ``ValueError``.
@@ -86,9 +105,36 @@ class Technology(ParameterSet, ABC):
     #: Where each of the three statistics comes from (keys ``d2d``, ``read``, ``programming``,
     #: and ``drift`` where modelled).
     SOURCES: ClassVar[dict[str, str]] = {}
+    #: Effect parameters this preset switches on: ``{name: (default, source)}``.
+    EFFECT_DEFAULTS: ClassVar[dict[str, tuple[float, str]]] = {}
+    #: Name of the open-loop law behind :meth:`programming_sigma` (``None``: the class's own
+    #: formula, described in ``SOURCES["programming"]``).
+    OPEN_LOOP_LAW: ClassVar[str | None] = None
+    #: Name of the published post-verify law (``None``: the technology has none, or the class
+    #: overrides :meth:`post_verify_sigma`).
+    POST_VERIFY_LAW: ClassVar[str | None] = None
+    #: Default relaxation law after programming.
+    RELAXATION_LAW: ClassVar[str] = "none"
 
-    def __init__(self, **params: float) -> None:
+    #: A wrapper of another technology (e.g. ScaledNoise) reads the effects of its base.
+    EFFECTS_FROM_BASE: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.EFFECTS_FROM_BASE:
+            return
+        own = [p for p in cls.PARAMETERS if p.name not in _EFFECT_NAMES]
+        names = {p.name for p in own}
+        merged = effects.with_defaults(cls.EFFECT_DEFAULTS)
+        cls.PARAMETERS = (*own, *(p for p in merged if p.name not in names))
+
+    def __init__(self, *, relaxation: str | None = None, **params: float) -> None:
         self._set_params(params)
+        law = self.RELAXATION_LAW if relaxation is None else relaxation
+        check_choice("relaxation", law, tuple(RELAXATION_LAWS))
+        self._relaxation = law
+        effects.check_integer_effects(self._p)
+        self.faults  # noqa: B018 (validates the fault rates together)
         self._check()
 
     def _check(self) -> None:
@@ -98,16 +144,19 @@ class Technology(ParameterSet, ABC):
                 f"{self.name}: the programmable range [{self.g_min_s!r}, {self.g_max_s!r}] S is empty"
             )
 
+    def _init_kwargs(self) -> dict[str, Any]:
+        """Everything ``type(self)(**...)`` needs to rebuild this technology."""
+        return {"relaxation": self._relaxation, **self._p}
 
     def replace(self, **changes: Any) -> Technology:
-        """A copy with some parameters changed."""
-        return type(self)(**{**self._p, **changes})
-
+        """A copy with some parameters (or ``relaxation``) changed."""
+        return type(self)(**{**self._init_kwargs(), **changes})
 
     def attrs(self) -> dict[str, Any]:
-        """netCDF-safe attributes: name, parameters and sources."""
+        """netCDF-safe attributes: name, parameters, laws and sources."""
         out: dict[str, Any] = {"technology": self.name}
         out.update(as_attrs(f"technology.{self.name}", self._p))
+        out.update({f"law.{k}": v for k, v in self.law_names().items()})
         out.update({f"source.{k}": v for k, v in self.SOURCES.items()})
         return out
 
@@ -115,9 +164,71 @@ class Technology(ParameterSet, ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._p == self._p  # type: ignore[union-attr]
+        return (
+            type(other) is type(self)
+            and other._p == self._p  # type: ignore[union-attr]
+            and other._relaxation == self._relaxation  # type: ignore[union-attr]
+        )
 
     __hash__ = None  # type: ignore[assignment]
+
+    # -- laws and effects -----------------------------------------------------------------
+    @property
+    def relaxation(self) -> RelaxationLaw:
+        """The relaxation law applied ``t_inference_s`` after programming."""
+        return relaxation_law(self._relaxation)
+
+    @property
+    def open_loop_law(self) -> ProgrammingLaw | None:
+        """The sourced open-loop law behind :meth:`programming_sigma`, if it is one."""
+        return programming_law(self.OPEN_LOOP_LAW) if self.OPEN_LOOP_LAW else None
+
+    @property
+    def post_verify_law(self) -> ProgrammingLaw | None:
+        """The published post-verify law, if the technology has one."""
+        return programming_law(self.POST_VERIFY_LAW) if self.POST_VERIFY_LAW else None
+
+    @property
+    def has_post_verify(self) -> bool:
+        """Whether :meth:`post_verify_sigma` is available."""
+        return self.POST_VERIFY_LAW is not None or (
+            type(self).post_verify_sigma is not Technology.post_verify_sigma
+        )
+
+    @property
+    def faults(self) -> FaultModel:
+        """The chip's fault rates and faulty-cell conductances (:mod:`rrampaper.devices.faults`)."""
+        return effects.fault_model(self._p)
+
+    def law_names(self) -> dict[str, str]:
+        """``{"open_loop": ..., "post_verify": ..., "relaxation": ...}`` (``"none"`` where absent)."""
+        return {
+            "open_loop": self.OPEN_LOOP_LAW or "class formula",
+            "post_verify": self.POST_VERIFY_LAW
+            or ("class formula" if self.has_post_verify else "none"),
+            "relaxation": self._relaxation,
+        }
+
+    def parameter_table(self) -> pd.DataFrame:
+        """Parameters (the technology's and its effects') and its laws, with units, valid
+        ranges and sources."""
+        rows = super().parameter_table()
+        laws = []
+        for kind, law in (("open_loop", self.open_loop_law), ("post_verify", self.post_verify_law)):
+            name = self.law_names()[kind]
+            if law is not None:
+                lo, hi = law.valid_range_s
+                valid = f"[{lo:g}, {hi:g}] S, outside: {law.extension}"
+                source = law.source
+            else:
+                valid = ""
+                source = self.SOURCES.get("programming", "") if name != "none" else "no published law of this kind for this technology"
+            laws.append({"parameter": f"law: {kind}", "value": name, "unit": "S",
+                         "valid range": valid, "source": source})
+        relax = self.relaxation
+        laws.append({"parameter": "law: relaxation", "value": self._relaxation, "unit": "",
+                     "valid range": ", ".join(RELAXATION_LAWS), "source": relax.source})
+        return pd.concat([rows, pd.DataFrame(laws).set_index("parameter")])
 
     # -- the interface --------------------------------------------------------------------
     @property
@@ -140,13 +251,36 @@ class Technology(ParameterSet, ABC):
 
     @abstractmethod
     def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
-        """Standard deviation (S) of one programming attempt aimed at ``g_s`` (S)."""
+        """Standard deviation (S) of one unverified programming attempt aimed at ``g_s`` (S):
+        the open-loop law that write-verify iterates over."""
+
+    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        """Standard deviation (S) of the state *after* a published write-verify algorithm.
+
+        Raises :class:`~rrampaper.errors.ParameterError` where the technology has no such law
+        (simulate write-verify as an algorithm instead: ``method="write_verify"``).
+        """
+        law = self.post_verify_law
+        if law is None:
+            raise ParameterError(
+                f"technology {self.name!r} has no published post-verify spread; use "
+                "method='write_verify' (the algorithm over the open-loop law) or 'open_loop'"
+            )
+        return law.sigma(g_s)
+
+    def relax(self, g_s: torch.Tensor, t_s: float, z: torch.Tensor) -> torch.Tensor:
+        """Conductances ``t_s`` seconds after programming, from the state at 1 s, with the
+        caller's standard-normal ``z`` (one per cell: a cell keeps its direction over time)."""
+        return self.relaxation.relax(g_s, t_s, z)
 
     def drift(
         self, g_s: torch.Tensor, t_s: float, seed: int | torch.Generator | None = 0
     ) -> torch.Tensor:
         """Conductance ``t_s`` seconds after programming (default: no drift)."""
         return g_s
+
+
+_EFFECT_NAMES = {p.name for p in effects.EFFECT_PARAMETERS}
 
 
 def _lognormal(n: int, median: float, sigma: float, gen: torch.Generator) -> torch.Tensor:
@@ -158,12 +292,20 @@ def _lognormal(n: int, median: float, sigma: float, gen: torch.Generator) -> tor
 # The paper's TaOx RRAM
 # ---------------------------------------------------------------------------------------
 class TaOxRRAM(Technology):
-    """The paper's 40 nm TaN/TaOx/Ta/TiN 1T1R macro, random weights by electroforming.
+    """The paper's 40 nm TaN/TaOx/Ta/TiN 1T1R cells, random weights by electroforming; WO
+    programming described by a *post-verify* spread and nothing after programming.
 
-    The formed cell of each pair comes from :class:`~rrampaper.devices.filament.FilamentModel`
-    at the forming pulse (``forming_voltage_v``, ``forming_width_s``); formed cells that are
-    RESET and the off-state reference cells sit in the high-resistance state (lognormal,
-    docs/devices.md#pristine-and-off-state); unformed cells stay pristine, also after a RESET.
+    This is the model the package used before it had separate open-loop and post-verify laws,
+    under a name that says what it is: the formed cell of each pair comes from
+    :class:`~rrampaper.devices.filament.FilamentModel` at the forming pulse
+    (``forming_voltage_v``, ``forming_width_s``); RESET and off-state reference cells sit in the
+    lognormal high-resistance state (docs/devices.md#pristine-and-off-state); unformed cells stay
+    pristine, also after a RESET. Its post-verify spread is the CrossSim ``RRAM_Milo`` fit (Milo
+    et al., IRPS 2021, Fig. 4: after the IGVVA-100 write-verify, valid 50-225 uS) **extended
+    linearly below 50 uS down to 1 uS** (stated: the fit is used outside its range, floored at
+    ``prog_floor_s``); one unverified pulse follows the open-loop law
+    ``poisson_defects_open_loop``. No relaxation, faults, level limit, ADC or IR drop (all
+    switchable). :class:`TaOxMacro` is the preset with those effects on.
 
     Parameters
     ----------
@@ -173,8 +315,9 @@ class TaOxRRAM(Technology):
         See ``TaOxRRAM.PARAMETERS``.
     """
 
-    name = "taox_40nm"
-    label = "TaOx RRAM (this paper)"
+    name = "taox_post_verify_static"
+    label = "TaOx RRAM, post-verify spread, no relaxation"
+    OPEN_LOOP_LAW = "poisson_defects_open_loop"
     PARAMETERS = (
         Parameter(
             "forming_voltage_v", "V", 3.5, 0.0, 20.0,
@@ -208,20 +351,26 @@ class TaOxRRAM(Technology):
         ),
         Parameter(
             "prog_intercept_s", "S", 4.782321 * US, 0.0, 1e-4,
-            "Milo et al., IRPS 2021, Fig. 4 (HfO2 RRAM, 50-225 uS), linear fit "
-            "sigma_G = 4.78 uS - 0.0091 G as shipped in CrossSim RRAM_Milo; TaOx assumed alike",
+            "post-verify spread: Milo et al., IRPS 2021, Fig. 4 (HfO2 RRAM after IGVVA-100 "
+            "write-verify, valid 50-225 uS), linear fit sigma_G = 4.78 uS - 0.0091 G as shipped "
+            "in CrossSim RRAM_Milo; extended linearly below 50 uS (stated); TaOx assumed alike",
         ),
         Parameter(
             "prog_slope", "", -0.009107, -1.0, 1.0,
-            "Milo et al., IRPS 2021, Fig. 4 (via CrossSim RRAM_Milo)",
+            "post-verify spread: Milo et al., IRPS 2021, Fig. 4 (via CrossSim RRAM_Milo)",
         ),
         Parameter(
             "prog_floor_s", "S", 0.1 * US, 0.0, 1e-4,
-            "ASSUMPTION: minimum programming sigma where the linear fit would reach zero",
+            "ASSUMPTION: minimum post-verify sigma where the linear fit would reach zero",
         ),
         Parameter(
-            "g_min_prog_s", "S", 1 * US, 0.0, 1e-3,
-            "ASSUMPTION: lowest verified target", low_open=True,
+            "open_loop_scale", "", 1.0, 0.0, 100.0,
+            "multiplier of the open-loop law poisson_defects_open_loop (1 = as documented)",
+        ),
+        Parameter(
+            "g_min_prog_s", "S", 2 * US, 0.0, 1e-3,
+            "ASSUMPTION: lowest programmed target = the off-state median (hrs_median_s), so "
+            "that a RESET idle cell and a zero weight's target agree", low_open=True,
         ),
         Parameter(
             "g_max_prog_s", "S", 225 * US, 0.0, 1e-2,
@@ -229,13 +378,16 @@ class TaOxRRAM(Technology):
         ),
     )
     SOURCES = {
-        "d2d": "filament model of electroforming (rrampaper.devices.filament); TEM-anchored "
-        "sizes (Török 2023), pristine 10 MOhm (ESGNN NMI 2023 ED Fig. 1a); paper NOT FOUND",
+        "d2d": "filament model of electroforming (rrampaper.devices.filament): filament "
+        "count and size are assumptions bounded by TEM reports (docs/devices.md), pristine "
+        "10 MOhm (ESGNN NMI 2023 ED Fig. 1a); paper NOT FOUND",
         "read": "1 % relative (aihwkit ReRAM recommendation) + 0.05 uS floor (assumption)",
-        "programming": "Milo et al., IRPS 2021, Fig. 4, linear sigma(G) (CrossSim RRAM_Milo)",
+        "programming": "open loop: poisson_defects_open_loop (Poisson defect-number form, "
+        "Ambrogio et al., IEEE TED 2014; constant ASSUMPTION); post-verify: Milo et al., "
+        "IRPS 2021, Fig. 4, linear sigma(G) (CrossSim RRAM_Milo), extended below 50 uS",
     }
 
-    def __init__(self, filament: FilamentModel | None = None, **params: float) -> None:
+    def __init__(self, filament: FilamentModel | None = None, **params: Any) -> None:
         self.filament = filament if filament is not None else FilamentModel()
         super().__init__(**params)
 
@@ -246,15 +398,14 @@ class TaOxRRAM(Technology):
                 f"{self.g_max_prog_s!r} S"
             )
 
-    def replace(self, **changes: Any) -> TaOxRRAM:
-        filament = changes.pop("filament", self.filament)
-        return TaOxRRAM(filament=filament, **{**self._p, **changes})
+    def _init_kwargs(self) -> dict[str, Any]:
+        return {"filament": self.filament, **super()._init_kwargs()}
 
     def __eq__(self, other: object) -> bool:
         return super().__eq__(other) and other.filament == self.filament  # type: ignore[union-attr]
 
     def attrs(self) -> dict[str, Any]:
-        return {**super().attrs(), **self.filament.attrs("technology.taox_40nm.filament")}
+        return {**super().attrs(), **self.filament.attrs(f"technology.{self.name}.filament")}
 
     @property
     def g_min_s(self) -> float:
@@ -282,8 +433,66 @@ class TaOxRRAM(Technology):
         return torch.sqrt((self.read_relative * g_s) ** 2 + self.read_floor_s**2)
 
     def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        return self.open_loop_law.sigma(g_s) * self.open_loop_scale  # type: ignore[union-attr]
+
+    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
         sigma = self.prog_intercept_s + self.prog_slope * g_s
         return sigma.clamp(min=self.prog_floor_s)
+
+
+class TaOxMacro(TaOxRRAM):
+    """The paper's 40 nm TaOx 1T1R macro with every effect a real macro has switched on.
+
+    The chip's own numbers are not public; each effect takes the closest published
+    1T1R RRAM source (parameter table): WO is written by the write-verify *algorithm* over the
+    open-loop law (no post-verify shortcut: the preset has no published post-verify law of its
+    own), the idle cell of a pair is RESET, conductances relax after programming (NeuRRAM,
+    Wan et al., Nature 2022: ``wan_2022``), 0.2 % of cells are faulty (99.8 % yield, C. Li et al.,
+    Nat. Electron. 2018, split into stuck-OFF and stuck-ON in the 9.04 : 1.75 ratio of C.-Y.
+    Chen et al., IEEE Trans. Comput. 2015), WO targets snap to 32 levels (Yao et al., Nature
+    2020) and every analog matrix-vector product is read by an 8-bit ADC (upper end of the
+    5-8 bit output precision of C. Li et al., Nat. Electron. 2018). IR drop stays off
+    (optional: ``ir_wire_ohm``), because no 40 nm macro wire resistance was found.
+    """
+
+    name = "taox_40nm_macro"
+    label = "TaOx 40 nm macro (relaxation, faults, ADC)"
+    RELAXATION_LAW = "wan_2022"
+    EFFECT_DEFAULTS = {
+        "stuck_off_rate": (
+            0.002 * 9.04 / (9.04 + 1.75),
+            "0.2 % unusable cells (99.8 % device yield, C. Li et al., Nat. Electron. 1, 52, "
+            "2018) split stuck-OFF : stuck-ON = 9.04 : 1.75 (C.-Y. Chen et al., IEEE Trans. "
+            "Comput. 64, 180, 2015, 4 Mb HfO2 RRAM)",
+        ),
+        "stuck_on_rate": (
+            0.002 * 1.75 / (9.04 + 1.75),
+            "0.2 % unusable cells (C. Li et al., Nat. Electron. 2018) split 9.04 : 1.75 "
+            "(C.-Y. Chen et al., IEEE Trans. Comput. 2015)",
+        ),
+        "levels": (32.0, "32 distinguishable conductance states (Yao et al., Nature 577, 641, "
+                   "2020, Fig. 1c)"),
+        "adc_bits": (8.0, "upper end of the 5-8 bit output precision of 1T1R crossbars (C. Li "
+                     "et al., Nat. Electron. 1, 52, 2018); 8-bit ADC in Yao et al., Nature 2020"),
+    }
+    SOURCES = {
+        **TaOxRRAM.SOURCES,
+        "programming": "write-verify algorithm over the open-loop law poisson_defects_open_loop "
+        "(no published post-verify law for this chip)",
+        "relaxation": "Wan et al., Nature 608, 504 (2022), Extended Data Fig. 3 (aihwkit "
+        "ReRamWan2022NoiseModel)",
+        "faults": "99.8 % yield (C. Li et al., Nat. Electron. 2018); stuck-at split (C.-Y. Chen "
+        "et al., IEEE Trans. Comput. 2015)",
+        "readout": "32 levels (Yao et al., Nature 2020); 8-bit ADC (C. Li et al., Nat. "
+        "Electron. 2018)",
+    }
+
+    @property
+    def has_post_verify(self) -> bool:
+        return False
+
+    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        return Technology.post_verify_sigma(self, g_s)
 
 
 # ---------------------------------------------------------------------------------------
@@ -353,13 +562,16 @@ class _OneShotMemory(Technology):
 class HfOxRRAM(_OneShotMemory):
     """HfOx 1T1R RRAM of the NeuRRAM chip (Wan et al., Nature 608, 504, 2022).
 
-    Programming noise: the 4th-order polynomial fit of sigma(G) at 1 s after programming that
-    aihwkit's ``ReRamWan2022NoiseModel`` derived from the paper's figures, for g_max = 40 uS.
-    Read noise: ~1 % (aihwkit's note for that model). Device-to-device state: assumption.
+    Post-verify spread: the 4th-order polynomial fit of sigma(G) at 1 s after NeuRRAM's
+    iterative write-verify that aihwkit's ``ReRamWan2022NoiseModel`` derived from the paper's
+    figures, for g_max = 40 uS; one unverified pulse follows the open-loop law
+    ``poisson_defects_open_loop``. Read noise: ~1 % (aihwkit's note for that model).
+    Device-to-device state: assumption.
     """
 
     name = "hfox_rram"
     label = "HfOx RRAM"
+    OPEN_LOOP_LAW = "poisson_defects_open_loop"
     #: sigma(G) polynomial in (G / 40 uS), coefficients in uS, lowest order first (aihwkit).
     PROG_COEFF_US = (0.348, 16.030, -43.853, 45.393, -16.815)
     PARAMETERS = _state_parameters(
@@ -372,20 +584,24 @@ class HfOxRRAM(_OneShotMemory):
         ),
         Parameter(
             "prog_scale", "", 1.0, 0.0, 10.0,
-            "multiplier of the Wan 2022 polynomial (1 = as published)",
+            "multiplier of the Wan 2022 post-verify polynomial (1 = as published)",
         ),
     )
     SOURCES = {
         "d2d": "ASSUMPTION: lognormal one-shot SET state (30 uS, shape 0.3) within g_max 40 uS",
         "read": "~1 % relative (aihwkit ReRamWan2022NoiseModel note)",
-        "programming": "Wan et al., Nature 608, 504 (2022) figures, 4th-order polynomial "
-        "fit at 1 s (aihwkit ReRamWan2022NoiseModel)",
+        "programming": "open loop: poisson_defects_open_loop; post-verify: Wan et al., Nature "
+        "608, 504 (2022) figures, 4th-order polynomial fit at 1 s (aihwkit "
+        "ReRamWan2022NoiseModel)",
     }
 
     def read_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
         return self.read_relative * g_s.abs()
 
     def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        return self.open_loop_law.sigma(g_s)  # type: ignore[union-attr]
+
+    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
         x = (g_s / (40 * US)).clamp(0.0, 1.0)
         sigma = torch.zeros_like(g_s)
         for power, c in enumerate(self.PROG_COEFF_US):
@@ -572,11 +788,20 @@ class ECRAM(_OneShotMemory):
 
 
 _PRESETS: dict[str, type[Technology]] = {
-    cls.name: cls for cls in (TaOxRRAM, HfOxRRAM, PCM, SONOSFlash, FeFET, ECRAM)
+    cls.name: cls for cls in (TaOxMacro, TaOxRRAM, HfOxRRAM, PCM, SONOSFlash, FeFET, ECRAM)
 }
 
-#: Names of the technology presets, the paper's TaOx RRAM first.
+#: Names of the technology presets, the paper's TaOx RRAM first (the 40 nm macro, then the
+#: post-verify, no-relaxation model).
 TECHNOLOGIES: tuple[str, ...] = tuple(_PRESETS)
+
+
+#: Former preset names and what replaced them.
+RENAMED: dict[str, str] = {
+    "taox_40nm": "use 'taox_40nm_macro' (relaxation, faults, levels, ADC: the realistic macro) "
+    "or 'taox_post_verify_static' (the former model: WO by a post-verify spread, nothing after "
+    "programming)",
+}
 
 
 def technology(name: str | Technology, **params: Any) -> Technology:
@@ -587,6 +812,8 @@ def technology(name: str | Technology, **params: Any) -> Technology:
     """
     if isinstance(name, Technology):
         return name.replace(**params) if params else name
+    if name in RENAMED:
+        raise ParameterError(f"technology={name!r} was renamed: {RENAMED[name]}")
     check_choice("technology", name, TECHNOLOGIES)
     return _PRESETS[name](**params)
 

@@ -247,6 +247,7 @@ def make_prunable(
     targets = _check_convertible(model, set(exclude))
     converted = {id(module): _convert(module, build) for _, module in targets}
     if id(model) in converted:
+        _attach_readout(weights, converted[id(model)])
         return converted[id(model)]
     links = [
         (parent, attr, child)
@@ -256,7 +257,16 @@ def make_prunable(
     ]
     for parent, attr, child in links:  # every reference, so that shared layers stay shared
         setattr(parent, attr, converted[id(child)])
+    _attach_readout(weights, model)
     return model
+
+
+def _attach_readout(weights: str | WeightDevice, model: nn.Module) -> None:
+    """Let a device that has a read-out model (an output ADC) wrap the converted layers'
+    outputs: ``weights.attach_readout(model, layer_types=...)`` when it has one."""
+    attach = getattr(weights, "attach_readout", None)
+    if callable(attach):
+        attach(model, layer_types=(PrunableLinear, PrunableConv2d))
 
 
 def masked_weights(model: nn.Module) -> Iterator[tuple[str, MaskedWeight]]:

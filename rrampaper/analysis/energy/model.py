@@ -89,7 +89,7 @@ class Workload:
         RESETs of the first mask (the recorded ``initial_resets``).
     wo_pulses:
         Pulses to write the WO weights into the chip after GPU training; ``None``: one pulse
-        per cell (one-shot, two per weight).
+        per cell (one write per cell, two per weight).
     backward_on_chip:
         TO training propagates errors through the transposed crossbar (``True``) or as digital
         MACs (``False``).
