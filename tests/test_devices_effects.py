@@ -186,3 +186,44 @@ def test_ir_drop_weakens_far_cells_for_both_methods():
     near = program_model(layer, "taox_post_verify_static", "post_verify", seed=0)[1]
     far = program_model(layer, tech, "post_verify", seed=0)[1]
     assert far.relative_error > near.relative_error
+
+
+def test_adc_reads_the_recurrent_products_of_to_and_wo():
+    """The spoken-digit RNN computes step by step: its input projection and every recurrent
+    product go through the ADC (for TO's PrunableRNN and WO's programmed QuantizedRNN)."""
+    from rrampaper.devices.readout import OutputADC
+    from rrampaper.models.crnn import QuantizedRNN
+
+    tech = technology("taox_40nm_macro", adc_bits=3, stuck_on_rate=0.0, stuck_off_rate=0.0)
+    seen: list[torch.Tensor] = []
+    original = OutputADC.forward
+
+    def spy(self, y):
+        out = original(self, y)
+        seen.append(out.detach())
+        return out
+
+    torch.manual_seed(0)
+    rnn = nn.Sequential(QuantizedRNN(6, 8))
+    x = torch.randn(5, 2, 6)  # 5 steps
+    to = topology.make_prunable(copy_of(rnn), Chip(tech, seed=0), keep_ratio=0.5, seed=0)
+    wo, _ = program_model(copy_of(rnn), tech, "write_verify", seed=0)
+    for model in (to, wo):
+        seen.clear()
+        OutputADC.forward = spy
+        try:
+            model.eval()
+            with torch.no_grad():
+                model[0](x)
+        finally:
+            OutputADC.forward = original
+        assert len(seen) == 1 + 4  # the input projection, then one product per later step
+        assert all(torch.unique(y).numel() <= 2**3 - 1 for y in seen)
+    plain, _ = program_model(copy_of(rnn), tech.replace(adc_bits=0), "write_verify", seed=0)
+    assert plain[0].mvm_readout is None
+
+
+def copy_of(module: nn.Module) -> nn.Module:
+    import copy
+
+    return copy.deepcopy(module)

@@ -223,10 +223,13 @@ class _ADCHook:
 def detach_output_adc(model: nn.Module) -> int:
     """Remove every ADC hook that :func:`attach_output_adc` put on ``model``; return how many."""
     removed = 0
-    for module in model.modules():
+    for module in list(model.modules()):
         handle = module.__dict__.pop(_HANDLE_ATTR, None)
         if handle is not None:
             handle.remove()
+            removed += 1
+        if getattr(module, "accepts_mvm_readout", False) and module.mvm_readout is not None:
+            module.mvm_readout = None
             removed += 1
     return removed
 
@@ -244,10 +247,13 @@ def attach_output_adc(
     the earlier hooks, so ADCs replace rather than stack. ``bits=None`` only detaches. Each
     module has its own auto-ranged full scale (:class:`OutputADC`).
 
-    Not quantized: recurrent cells (``nn.RNN``, ``nn.LSTM``, ``nn.GRU``), whose MVM outputs stay
-    inside the fused module; only their final outputs could be hooked, which is not an ADC per
-    MVM. Models holding hooks cannot be saved with ``torch.save(model)`` as whole objects while
-    attached (state dicts are unaffected).
+    Recurrent layers that compute their matrix-vector products step by step declare
+    ``accepts_mvm_readout = True`` (the package's ReLU RNNs: ``QuantizedRNN``, ``PrunableRNN``);
+    they get an :class:`OutputADC` as their ``mvm_readout`` attribute, which they apply to the
+    input projection and to every recurrent product. Other recurrent cells (``nn.LSTM``,
+    ``nn.GRU``, a plain ``nn.RNN``) keep their products inside the fused module and are not
+    quantized. Models holding hooks cannot be saved with ``torch.save(model)`` as whole objects
+    while attached (state dicts are unaffected).
 
     Returns
     -------
@@ -260,8 +266,10 @@ def attach_output_adc(
     if not types or not all(isinstance(t, type) and issubclass(t, nn.Module) for t in types):
         raise ParameterError("layer_types must be a non-empty sequence of nn.Module classes")
     handles = []
-    for module in model.modules():
-        if isinstance(module, types):
+    for module in list(model.modules()):
+        if getattr(module, "accepts_mvm_readout", False):
+            module.mvm_readout = OutputADC(bits, headroom)
+        elif isinstance(module, types):
             handle = module.register_forward_hook(_ADCHook(OutputADC(bits, headroom)))
             module.__dict__[_HANDLE_ATTR] = handle
             handles.append(handle)

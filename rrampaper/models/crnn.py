@@ -77,11 +77,17 @@ class QuantizedRNN(nn.RNN):
             batch_first=batch_first,
         )
         self.hidden_quantizer = hidden_quantizer
+        self.mvm_readout: nn.Module | None = None
+
+    #: An output ADC of the device may be set as ``mvm_readout`` (applied to the input
+    #: projection and every recurrent product; see ``rrampaper.devices.readout``).
+    accepts_mvm_readout = True
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
         """As ``nn.RNN.forward`` for batched input ``[T, B, I]`` (``[B, T, I]`` if batch_first)."""
         quantizer = self.hidden_quantizer
-        if quantizer is None or getattr(quantizer, "bits", 0) is None:
+        readout = self.mvm_readout
+        if readout is None and (quantizer is None or getattr(quantizer, "bits", 0) is None):
             return super().forward(x, hx)
         if x.dim() != 3:
             raise ValueError(
@@ -89,10 +95,17 @@ class QuantizedRNN(nn.RNN):
             )
         if self.batch_first:
             x = x.transpose(0, 1)
+        if quantizer is not None and getattr(quantizer, "bits", 0) is None:
+            quantizer = None
         bias = self.bias_ih_l0 + self.bias_hh_l0 if self.bias else None
-        projected = F.linear(x, self.weight_ih_l0, bias)
+        if readout is None:
+            projected = F.linear(x, self.weight_ih_l0, bias)
+        else:  # the ADC reads the analog product; biases are added digitally after it
+            projected = readout(F.linear(x, self.weight_ih_l0))
+            if bias is not None:
+                projected = projected + bias
         output, h_n = relu_rnn_steps(
-            projected, self.weight_hh_l0, None if hx is None else hx[0], quantizer
+            projected, self.weight_hh_l0, None if hx is None else hx[0], quantizer, readout
         )
         if self.batch_first:
             output = output.transpose(0, 1)

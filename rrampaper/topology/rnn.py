@@ -28,6 +28,7 @@ def relu_rnn_steps(
     weight_hh: Tensor,
     h0: Tensor | None = None,
     hidden_quantizer: Callable[[Tensor], Tensor] | None = None,
+    readout: Callable[[Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Run ``h_t = relu(projected[t] + q(h_{t-1}) @ weight_hh.T)`` over the time axis.
 
@@ -41,6 +42,10 @@ def relu_rnn_steps(
         ``[B, H]`` initial state (zeros if ``None``); it is used as given (not quantized).
     hidden_quantizer:
         Applied to the state passed from one step to the next; ``None`` is identity.
+    readout:
+        Applied to every recurrent product ``q(h_{t-1}) @ weight_hh.T`` (an output ADC of the
+        analog matrix-vector product; ``None``: ideal read-out). The input projection is the
+        caller's to read out.
 
     Returns
     -------
@@ -51,16 +56,26 @@ def relu_rnn_steps(
         raise ValueError("the input sequence is empty (0 time steps)")
     recurrent = weight_hh.t()
     first = projected[0]
-    h = torch.relu(first) if h0 is None else torch.addmm(first, h0, recurrent).relu_()
+
+    def step(base: Tensor, state: Tensor) -> Tensor:
+        if readout is None:
+            return torch.addmm(base, state, recurrent).relu_()
+        return (base + readout(state @ recurrent)).relu_()
+
+    h = torch.relu(first) if h0 is None else step(first, h0)
     states = [h]
     for t in range(1, steps):
         carried = h if hidden_quantizer is None else hidden_quantizer(h)
-        h = torch.addmm(projected[t], carried, recurrent).relu_()
+        h = step(projected[t], carried)
         states.append(h)
     return torch.stack(states), h
 
 
 class PrunableRNN(nn.Module):
+    #: An output ADC of the device may be set as ``mvm_readout`` (applied to the input
+    #: projection and every recurrent product; see ``rrampaper.devices.readout``).
+    accepts_mvm_readout = True
+
     """Prunable single-layer ReLU RNN, step by step, with the ``nn.RNN`` call signature.
 
     Parameters
@@ -100,6 +115,7 @@ class PrunableRNN(nn.Module):
         self.register_buffer("bias", bias)
         self.batch_first = batch_first
         self.hidden_quantizer = hidden_quantizer
+        self.mvm_readout: nn.Module | None = None
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Like ``nn.RNN``: ``x`` ``[T, B, I]`` (``[B, T, I]`` if batch_first, or unbatched
@@ -113,9 +129,15 @@ class PrunableRNN(nn.Module):
             x = x.transpose(0, 1)
         weight_ih = self.masked_ih()  # one mask (and read) per sequence, not per step
         weight_hh = self.masked_hh()
-        projected = F.linear(x, weight_ih, self.bias)  # all time steps in one matmul
+        if self.mvm_readout is None:
+            projected = F.linear(x, weight_ih, self.bias)  # all time steps in one matmul
+        else:  # the ADC reads the analog product; biases are added digitally after it
+            projected = self.mvm_readout(F.linear(x, weight_ih))
+            if self.bias is not None:
+                projected = projected + self.bias
         h0 = None if hx is None else hx[0]
-        output, h_n = relu_rnn_steps(projected, weight_hh, h0, self.hidden_quantizer)
+        output, h_n = relu_rnn_steps(projected, weight_hh, h0, self.hidden_quantizer,
+                                     self.mvm_readout)
         if not batched:
             return output.squeeze(1), h_n
         if self.batch_first:
