@@ -156,3 +156,16 @@ def test_paired_gain_and_equal_budget(tmp_path, splits):
     record = run(experiments[0], folder=tmp_path, progress=False, splits=splits)
     # one one-shot pulse per cell (2 per weight) to start, then at most the budget
     assert record["set_ops"].sum() - 2 * 62272 <= expected
+
+
+@pytest.mark.slow
+def test_to_over_time_rereads_the_stored_chip_relaxed(tmp_path, splits):
+    """Hardware TO on the 40 nm macro, re-read later: at 1 s it is the stored result exactly
+    (nothing retrained, the same reads), later the relaxed chip gives another value."""
+    exp = Experiment(method="hardware_TO", technology="taox_40nm_macro", **TINY)
+    result = run(exp, folder=tmp_path, progress=False)
+    over = study.to_over_time(exp, [0], [1.0, 86_400.0, 3.15e8], folder=tmp_path)
+    assert float(over.sel(time_s=1.0, seed=0)) == pytest.approx(float(result.attrs["test_selected"]))
+    assert float(over.sel(time_s=3.15e8, seed=0)) != float(over.sel(time_s=1.0, seed=0))
+    with pytest.raises(ValueError, match="needs a hardware_TO experiment"):
+        study.to_over_time(Experiment(method="software_WO"), [0], [1.0])

@@ -275,25 +275,22 @@ _CMO_NOTE = (
     "range; with 'hold' sigma outside is the value at 9 uS or 88.19 uS"
 )
 
-#: aihwkit CMO/HfOx model, acceptance window 0.2 % of the target.
-CMO_POST_VERIFY_0P2 = PolynomialLaw(
-    name="cmo_post_verify_0p2",
-    kind="post_verify",
-    source=_CMO_SOURCE.format(window="0.2 %", c0=0.00081107, c1=0.00106879),
-    valid_range_s=_CMO_RANGE,
-    extension_note=_CMO_NOTE,
-    coefficients_us=(0.00081107, 0.00106879),
-)
+def _cmo_law(name: str, window: str, c0: float, c1: float) -> PolynomialLaw:
+    """aihwkit CMO/HfOx post-verify law for one acceptance window: sigma = c0 + c1 G (uS)."""
+    return PolynomialLaw(
+        name=name,
+        kind="post_verify",
+        source=_CMO_SOURCE.format(window=window, c0=c0, c1=c1),
+        valid_range_s=_CMO_RANGE,
+        extension_note=_CMO_NOTE,
+        coefficients_us=(c0, c1),
+    )
 
+
+#: aihwkit CMO/HfOx model, acceptance window 0.2 % of the target.
+CMO_POST_VERIFY_0P2 = _cmo_law("cmo_post_verify_0p2", "0.2 %", 0.00081107, 0.00106879)
 #: aihwkit CMO/HfOx model, acceptance window 2 % of the target.
-CMO_POST_VERIFY_2 = PolynomialLaw(
-    name="cmo_post_verify_2",
-    kind="post_verify",
-    source=_CMO_SOURCE.format(window="2 %", c0=0.0112185391, c1=0.01129027418),
-    valid_range_s=_CMO_RANGE,
-    extension_note=_CMO_NOTE,
-    coefficients_us=(0.0112185391, 0.01129027418),
-)
+CMO_POST_VERIFY_2 = _cmo_law("cmo_post_verify_2", "2 %", 0.0112185391, 0.01129027418)
 
 #: Open-loop (one SET, no verify): Poisson defect-number law, constant assumed.
 POISSON_DEFECTS_OPEN_LOOP = DefectCountLaw(

@@ -104,6 +104,7 @@ class HardwareTO(SoftwareTO):
         model = topology.make_prunable(model, chip, keep_ratio=self.keep_ratio,
                                        limit_size=self.schedule, seed=self.seed)
         self.n_macros = chip.n_macros
+        self.chip = chip  # its allocations relax with Chip.set_time (load_trained_model)
         return model
 
     def end_epoch(self, model: nn.Module, improved: bool) -> None:

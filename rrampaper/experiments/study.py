@@ -234,6 +234,34 @@ def to_under_read_noise(
                         coords={"level": list(read_scales), "seed": list(seeds)}, name="test")
 
 
+def to_over_time(
+    exp: Experiment,
+    seeds: Sequence[int],
+    times_s: Sequence[float],
+    *,
+    folder: Any = None,
+    _cache: dict | None = None,
+) -> xr.DataArray:
+    """Test metric of trained hardware-TO models read ``times_s`` seconds after their last
+    SET/RESET (the chip relaxes by its technology's law, :meth:`rrampaper.devices.Chip.set_time`);
+    a DataArray over ``(time_s, seed)``. Nothing is retrained: the stored models are re-read."""
+
+    if exp.method != "hardware_TO":
+        raise ValueError(f"exp.method={exp.method!r}: to_over_time needs a hardware_TO experiment")
+    cache = _cache if _cache is not None else {}
+    task = get_task(exp.task)
+    test = _test_split(exp, cache, folder)
+    device = resolve_device("auto")
+    values = np.full((len(times_s), len(seeds)), np.nan)
+    for j, seed in enumerate(seeds):
+        for i, t in enumerate(times_s):
+            model = load_trained_model(exp.replace(seed=seed), folder=folder, t_inference_s=t)
+            values[i, j] = evaluate(model.to(device), task, test, exp.hyper(task).eval_batch_size, device)
+    return xr.DataArray(values, dims=("time_s", "seed"),
+                        coords={"time_s": [float(t) for t in times_s], "seed": list(seeds)},
+                        name="test")
+
+
 def wo_under_noise(
     exp: Experiment,
     seeds: Sequence[int],

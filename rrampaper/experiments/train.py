@@ -599,11 +599,15 @@ def _to_dataset(history: dict[str, list[float]], metric: str) -> xr.Dataset:
 
 
 def load_trained_model(exp: Experiment, *, folder: str | Path | None = None,
-                       device: str | torch.device = "cpu", technology: Any = None) -> nn.Module:
+                       device: str | torch.device = "cpu", technology: Any = None,
+                       t_inference_s: float | None = None) -> nn.Module:
     """The model of a finished run at its selected (best-validation) epoch.
 
     ``technology`` (hardware TO only) rebuilds the chip with another :class:`Technology` of the
     same devices, e.g. :class:`rrampaper.devices.ScaledNoise` to evaluate under more read noise.
+    ``t_inference_s`` (hardware TO only) lets the chip relax that long after its last SET/RESET
+    (:meth:`rrampaper.devices.Chip.set_time`; ``None``: the technology's ``t_inference_s``,
+    1 s unless a preset says otherwise); training always read the chip at 1 s.
     """
     folder = Path(folder) if folder is not None else results_dir()
     path = _model_path(exp, folder)
@@ -617,6 +621,8 @@ def load_trained_model(exp: Experiment, *, folder: str | Path | None = None,
         if exp.method != "hardware_TO":
             raise ValueError(f"technology= applies to hardware_TO runs, not method={exp.method!r}")
         method.technology = technology
+    if t_inference_s is not None and exp.method != "hardware_TO":
+        raise ValueError(f"t_inference_s= applies to hardware_TO runs, not method={exp.method!r}")
     model = method.build(task.build_model())
     state = _read_torch(path, "cpu", "trained model", fix)
     if not _is_tensor_dict(state):
@@ -627,4 +633,7 @@ def load_trained_model(exp: Experiment, *, folder: str | Path | None = None,
         raise StoredFileError(
             path, f"it does not fit the current code (written by another version of rrampaper or "
                   f"for another model: {store.one_line(error)})", fix) from None
+    chip = getattr(method, "chip", None)
+    if chip is not None:
+        chip.set_time(chip.technology.t_inference_s if t_inference_s is None else t_inference_s)
     return model.to(resolve_device(device))
