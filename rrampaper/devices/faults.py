@@ -136,7 +136,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "g_stuck_on_s", "S", 250e-6, 0.0, 1e-2,
-        "ASSUMPTION: the filament model's compliance cap, 100 uA / 0.4 V = 250 uS "
+        "ASSUMPTION: the filament model's median compliance limit, 100 uA / 0.4 V = 250 uS "
         "(FilamentModel.conductance_cap_s)",
     ),
     Parameter(

@@ -379,8 +379,9 @@ class TaOxRRAM(Technology):
     )
     SOURCES = {
         "d2d": "filament model of electroforming (rrampaper.devices.filament): filament "
-        "count and size are assumptions bounded by TEM reports (docs/devices.md), pristine "
-        "10 MOhm (ESGNN NMI 2023 ED Fig. 1a); paper NOT FOUND",
+        "count and size are assumptions bounded by published microscopy "
+        "(docs/devices.md#filament-size), pristine 10 MOhm (ESGNN NMI 2023 ED Fig. 1a); paper "
+        "NOT FOUND",
         "read": "1 % relative (aihwkit ReRAM recommendation) + 0.05 uS floor (assumption)",
         "programming": "open loop: poisson_defects_open_loop (Poisson defect-number form, "
         "Ambrogio et al., IEEE TED 2014; constant ASSUMPTION); post-verify: Milo et al., "
