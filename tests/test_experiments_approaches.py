@@ -25,6 +25,9 @@ FIGURE_COLOURS = {
     "WO open-loop": "#949494",
     "WO write-verify": "#cc78bc",
     "in-situ WO": "#ca9161",
+    "hardware-aware WO": "#56b4e9",
+    "HWA WO write-verify": "#fbafe4",
+    "HWA WO open-loop": "#ece133",
 }
 
 
@@ -45,7 +48,7 @@ def test_every_approach_is_complete_and_unique():
 def test_stored_run_keys_labels_and_colours_are_unchanged():
     # Experiment.method values key the stored runs: they must stay these strings
     assert approaches.trained_methods() == approaches.METHODS == (
-        "software_TO", "hardware_TO", "software_WO", "insitu_WO")
+        "software_TO", "hardware_TO", "software_WO", "insitu_WO", "hwa_WO")
     assert approaches.colours() == FIGURE_COLOURS == plotting.METHOD_COLORS
     assert {label: comparison.color(label) for label in FIGURE_COLOURS} == FIGURE_COLOURS
     assert scaling.METHODS == ("software TO", "hardware TO", "dense")

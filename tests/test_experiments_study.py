@@ -118,7 +118,7 @@ def test_mean_sd_single_seed_and_helpers():
 
 
 def test_noise_studies_need_the_right_method():
-    with pytest.raises(ValueError, match="needs a software_WO experiment"):
+    with pytest.raises(ValueError, match="needs a trained WO experiment .*software_WO"):
         study.wo_on_device(Experiment(method="software_TO"), [0])
     with pytest.raises(ValueError, match="needs a hardware_TO experiment"):
         study.to_under_read_noise(Experiment(method="software_WO"), [0], [1.0])

@@ -62,3 +62,20 @@ __all__ = [
     "shadow_weight",
     "weight_scale_s",
 ]
+from rrampaper.baselines.hardware_aware import (  # noqa: E402
+    HWA_STREAM,
+    UNIFORM_WINDOW_FACTOR,
+    HardwareAwareWO,
+    NoiseInjection,
+    programming_sigma_s,
+    weight_noise_sigma,
+)
+
+__all__ += [
+    "HWA_STREAM",
+    "UNIFORM_WINDOW_FACTOR",
+    "HardwareAwareWO",
+    "NoiseInjection",
+    "programming_sigma_s",
+    "weight_noise_sigma",
+]

@@ -15,6 +15,9 @@ method             what is trained
                    afterwards by :func:`rrampaper.baselines.program_model`)
 ``insitu_WO``      the weights, on the device model, with a write budget
                    (:class:`rrampaper.baselines.InSituWO`)
+``hwa_WO``         the weights, with the device's programming and read noise injected in every
+                   training forward and its ADC on the outputs (hardware-aware training,
+                   :class:`rrampaper.baselines.HardwareAwareWO`); programmed afterwards
 =================  ===========================================================================
 
 Every compared approach is one :class:`Approach` of :data:`APPROACHES`, the single place that
@@ -205,6 +208,12 @@ def _insitu_wo(exp: Experiment, task: Task, hyper: Hyper) -> Method:
                               seed=exp.seed, count_initial=False)
 
 
+def _hwa_wo(exp: Experiment, task: Task, hyper: Hyper) -> Method:
+    # Trained for the write-verify algorithm (uniform-window approximation of its spread).
+    return baselines.HardwareAwareWO(technology=exp.technology, programming="write_verify",
+                                     seed=exp.seed)
+
+
 #: Every compared approach, by key, in the order the figures list them (colours: seaborn
 #: "colorblind" palette).
 APPROACHES: dict[str, Approach] = {a.key: a for a in (
@@ -221,6 +230,12 @@ APPROACHES: dict[str, Approach] = {a.key: a for a in (
              program="open_loop", counters=("pulses",)),
     Approach("wo_write_verify", "WO write-verify", "#cc78bc", "programmed",
              source="software_WO", program="write_verify", counters=("pulses",)),
+    Approach("hwa_WO", "hardware-aware WO", "#56b4e9", "trained", _hwa_wo,
+             counters=("set", "reset")),
+    Approach("hwa_wo_write_verify", "HWA WO write-verify", "#fbafe4", "programmed",
+             source="hwa_WO", program="write_verify", counters=("pulses",)),
+    Approach("hwa_wo_open_loop", "HWA WO open-loop", "#ece133", "programmed",
+             source="hwa_WO", program="open_loop", counters=("pulses",)),
     Approach("dense", "dense", None, "benchmark", counters=("writes",)),
 )}
 

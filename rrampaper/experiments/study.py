@@ -183,8 +183,11 @@ def wo_on_device(
         operations) and ``relative_error`` (RMS weight error / RMS weight).
     """
 
-    if exp.method != "software_WO":
-        raise ValueError(f"exp.method={exp.method!r}: wo_on_device needs a software_WO experiment")
+    programmable = sorted({a.source for a in approaches.APPROACHES.values()
+                           if a.kind == "programmed" and a.source is not None})
+    if exp.method not in programmable:
+        raise ValueError(f"exp.method={exp.method!r}: wo_on_device needs a trained WO experiment "
+                         f"(one of {', '.join(programmable)})")
     cache = _cache if _cache is not None else {}
     task = get_task(exp.task)
     hyper = exp.hyper(task)
