@@ -227,3 +227,14 @@ def copy_of(module: nn.Module) -> nn.Module:
     import copy
 
     return copy.deepcopy(module)
+
+
+def test_official_synthetic_device_is_the_parity_checks_device():
+    tech = technology("official_synthetic")
+    pairs = tech.sample_pairs(200_000, seed=0)
+    assert float(pairs.formed.mean()) == pytest.approx(40 * US, rel=0.01)
+    assert float(pairs.formed.std()) == pytest.approx(15 * US, rel=0.01)
+    assert float(pairs.off.mean()) == pytest.approx(1.0 * US + 0.5 * US * 0.0085, rel=0.02)
+    assert float(pairs.off.min()) > 0 and float(pairs.reset.min()) > 0
+    g = torch.tensor([10e-6, 40e-6], dtype=torch.float64)
+    assert torch.allclose(tech.read_sigma(g), 0.02 * g)

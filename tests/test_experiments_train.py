@@ -103,3 +103,23 @@ def test_trained_model_reloads_with_its_selected_accuracy(tmp_path, splits):
     task = train.get_task("fashion_mnist")
     accuracy = train.evaluate(model, task, splits.test, 500, torch.device("cpu"))
     assert accuracy == pytest.approx(result.attrs["test_selected"], abs=1e-9)
+
+
+def test_train_reads_names_a_run_only_when_not_the_default():
+    from rrampaper.experiments.train import run_config
+
+    assert "train_reads" not in run_config(Experiment())["experiment"]
+    fixed = Experiment(method="hardware_TO", train_reads="fixed")
+    assert run_config(fixed)["experiment"]["train_reads"] == "fixed"
+    with pytest.raises(ValueError, match="train_reads='sometimes' is not valid"):
+        Experiment(train_reads="sometimes")
+
+
+def test_fixed_train_reads_train_on_read_zero():
+    from rrampaper import topology
+
+    exp = Experiment(method="hardware_TO", profile="smoke", train_reads="fixed")
+    task = train.get_task(exp.task)
+    model = train.make_method(exp, task, exp.hyper(task)).build(task.build_model())
+    layers = list(topology.reads.reading_modules(model))
+    assert layers and all(m.train_reads == "fixed" and m.eval_reads == "advance" for m in layers)

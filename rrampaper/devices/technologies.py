@@ -30,6 +30,7 @@ Presets, looked up by name with :func:`technology` (listed in :data:`TECHNOLOGIE
 ``sonos_flash``              40 nm SONOS charge-trap flash (Agrawal et al., IEDM 2022)
 ``fefet``                    28 nm HKMG ferroelectric FET (De et al., IEEE JEDS 2022), assumptions
 ``ecram``                    W/YSZ/WOx electrochemical RAM (Nat. Commun. 2023), assumptions
+``official_synthetic``       the fixed synthetic device of the official-script parity check
 ===========================  ================================================================
 
 Every number's source is in the class's ``PARAMETERS`` (``Parameter.source``); values the
@@ -788,8 +789,74 @@ class ECRAM(_OneShotMemory):
         return torch.full_like(g_s, self.prog_relative_of_gmax * self.g_max_s)
 
 
+class OfficialSyntheticDevice(Technology):
+    """The fixed synthetic device used to check the package against the official scripts.
+
+    Not a physical model: the device on which the official hardware-TO scripts were run
+    unmodified for the parity check (docs/paper.md#parity-with-the-official-scripts): formed
+    cells ``N(40 uS, 15 uS)``, off and RESET cells ``N(1 uS, 0.5 uS)``, each clipped above 0
+    (at 1 pS), drawn once; read ``i`` of a cell is ``G (1 + 0.02 z_i)``. Programming laws are
+    the TaOx presets' (this device is not used for WO claims).
+    """
+
+    name = "official_synthetic"
+    label = "synthetic fixed device (official-script check)"
+    OPEN_LOOP_LAW = "poisson_defects_open_loop"
+    PARAMETERS = (
+        Parameter("formed_mean_s", "S", 40 * US, 0.0, 1e-2,
+                  "the official-script check: formed cells N(40 uS, 15 uS)", low_open=True),
+        Parameter("formed_sd_s", "S", 15 * US, 0.0, 1e-2,
+                  "the official-script check: formed cells N(40 uS, 15 uS)"),
+        Parameter("off_mean_s", "S", 1 * US, 0.0, 1e-2,
+                  "the official-script check: off cells N(1 uS, 0.5 uS)", low_open=True),
+        Parameter("off_sd_s", "S", 0.5 * US, 0.0, 1e-2,
+                  "the official-script check: off cells N(1 uS, 0.5 uS)"),
+        Parameter("read_relative", "", 0.02, 0.0, 1.0,
+                  "the official-script check: read i = G (1 + 0.02 N(0, 1))"),
+        Parameter("g_max_prog_s", "S", 150 * US, 0.0, 1e-2,
+                  "ASSUMPTION: programmable range of this check device for WO, above the "
+                  "formed cells' N(40, 15) uS (more than 7 sd)", low_open=True),
+    )
+    SOURCES = {
+        "d2d": "the official-script check: formed N(40 uS, 15 uS), off N(1 uS, 0.5 uS), clipped "
+        "above 0, one draw (a synthetic device, not a measurement)",
+        "read": "the official-script check: 2 % relative Gaussian per read",
+        "programming": "open loop: poisson_defects_open_loop (as the TaOx presets)",
+    }
+    #: Clipping floor of the normal laws (siemens): "clipped above 0".
+    FLOOR_S = 1e-12
+
+    @property
+    def g_min_s(self) -> float:
+        return self.off_mean_s
+
+    @property
+    def g_max_s(self) -> float:
+        return self.g_max_prog_s
+
+    def _normal(self, n: int, mean: float, sd: float, gen: torch.Generator) -> torch.Tensor:
+        z = torch.randn(n, generator=gen, dtype=torch.float64)
+        return (mean + sd * z).clamp(min=self.FLOOR_S)
+
+    def sample_pairs(self, n: int, seed: int | torch.Generator | None = 0) -> PairConductances:
+        n = check_positive_int("n", n)
+        gen = as_generator(seed)
+        formed = self._normal(n, self.formed_mean_s, self.formed_sd_s, gen)
+        reset = self._normal(n, self.off_mean_s, self.off_sd_s, gen)
+        off = self._normal(n, self.off_mean_s, self.off_sd_s, gen)
+        return PairConductances(formed=formed, reset=reset, off=off)
+
+    def read_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        return self.read_relative * g_s.abs()
+
+    def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+        return self.open_loop_law.sigma(g_s)  # type: ignore[union-attr]
+
+
 _PRESETS: dict[str, type[Technology]] = {
-    cls.name: cls for cls in (TaOxMacro, TaOxRRAM, HfOxRRAM, PCM, SONOSFlash, FeFET, ECRAM)
+    cls.name: cls
+    for cls in (TaOxMacro, TaOxRRAM, HfOxRRAM, PCM, SONOSFlash, FeFET, ECRAM,
+                OfficialSyntheticDevice)
 }
 
 #: Names of the technology presets, the paper's TaOx RRAM first (the 40 nm macro, then the

@@ -97,15 +97,17 @@ class HardwareTO(SoftwareTO):
     validation metric improves (the official code steps on the test accuracy)."""
 
     def __init__(self, technology: str, keep_ratio: float, seed: int,
-                 limit_size: tuple[float, float, int] | None) -> None:
+                 limit_size: tuple[float, float, int] | None, train_reads: str = "advance") -> None:
         super().__init__("device", keep_ratio, seed)
         self.technology = technology
         self.schedule = topology.LimitSizeSchedule(*limit_size) if limit_size else None
+        self.train_reads = train_reads
 
     def build(self, model: nn.Module) -> nn.Module:
         chip = Chip(technology=self.technology, seed=self.seed)
         model = topology.make_prunable(model, chip, keep_ratio=self.keep_ratio,
-                                       limit_size=self.schedule, seed=self.seed)
+                                       limit_size=self.schedule, seed=self.seed,
+                                       train_reads=self.train_reads)
         self.n_macros = chip.n_macros
         self.chip = chip  # its allocations relax with Chip.set_time (load_trained_model)
         return model
@@ -195,7 +197,7 @@ def _software_to(exp: Experiment, task: Task, hyper: Hyper) -> Method:
 
 def _hardware_to(exp: Experiment, task: Task, hyper: Hyper) -> Method:
     return HardwareTO(exp.technology, exp.keep_ratio, exp.seed,
-                      hyper.limit_size if exp.limit_size else None)
+                      hyper.limit_size if exp.limit_size else None, exp.train_reads)
 
 
 def _software_wo(exp: Experiment, task: Task, hyper: Hyper) -> Method:

@@ -65,6 +65,13 @@ RESULT_KIND = "train"
 #: Fields of :class:`Experiment` that override the profile's :class:`Hyper` values.
 HYPER_OVERRIDES: tuple[str, ...] = ("epochs", "lr", "n_train", "weight_decay")
 
+#: How hardware TO reads the chip during training (``Experiment.train_reads``).
+TRAIN_READ_POLICIES: tuple[str, ...] = ("advance", "fixed")
+
+#: Experiment fields added after runs were stored: at these values they are left out of the run
+#: key, so that earlier stored runs keep their names.
+KEY_DEFAULTS: dict[str, Any] = {"train_reads": "advance"}
+
 #: Per-epoch variables of a run's result (and lists of its checkpoint's history).
 HISTORY: tuple[str, ...] = ("train_loss", "validation", "test", "lr", "set_ops", "reset_ops",
                             "density")
@@ -104,6 +111,10 @@ class Experiment:
         ``insitu_WO`` only: programming pulses allowed for the weight updates of the whole run
         (``None``: unlimited); the initial programming of the weights is not charged (a choice
         that favours WO).
+    train_reads:
+        Hardware TO only: ``"advance"`` (a fresh device read per training batch, default) or
+        ``"fixed"`` (every training batch uses read 0, as the official hardware scripts do).
+        Evaluation always advances one read per batch.
     """
 
     task: str = "fashion_mnist"
@@ -118,6 +129,7 @@ class Experiment:
     n_train: int | None = None
     write_budget: int | None = None
     weight_decay: float | None = None
+    train_reads: str = "advance"
 
     def __post_init__(self) -> None:
         # every field is checked here, so that a bad value fails when the experiment is made,
@@ -140,6 +152,7 @@ class Experiment:
             check_positive_int("write_budget", self.write_budget, minimum=0)
         if self.weight_decay is not None:
             check_range("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_choice("train_reads", self.train_reads, TRAIN_READ_POLICIES)
 
     def hyper(self, task: Task | None = None) -> Hyper:
         """The task's hyper-parameters for this profile, with this experiment's overrides."""
@@ -237,6 +250,9 @@ def run_config(exp: Experiment, task: Task | None = None) -> dict[str, Any]:
     # the overrides are folded into the resolved hyper-parameters: an override equal to the
     # profile's value names the same run as no override
     experiment = {k: v for k, v in dataclasses.asdict(exp).items() if k not in HYPER_OVERRIDES}
+    for name, default in KEY_DEFAULTS.items():  # fields added later name no new run at default
+        if experiment.get(name) == default:
+            del experiment[name]
     return {"experiment": experiment, "hyper": dataclasses.asdict(exp.hyper(task)),
             "data": task.data_signature()}
 
