@@ -207,6 +207,34 @@ def wo_on_device(
     return xr.Dataset({k: (("program", "seed"), v) for k, v in rows.items()}, coords=coords)
 
 
+def _reread_hardware_to(
+    exp: Experiment,
+    seeds: Sequence[int],
+    levels: Sequence[float],
+    dim: str,
+    load_options: Any,
+    who: str,
+    folder: Any,
+    cache: dict | None,
+) -> xr.DataArray:
+    """Test metric of the stored hardware-TO models of ``exp`` at every level of ``dim``:
+    ``load_options(level)`` gives the keyword arguments of :func:`load_trained_model` that set
+    the level (nothing is retrained). A DataArray over ``(dim, seed)``."""
+    if exp.method != "hardware_TO":
+        raise ValueError(f"exp.method={exp.method!r}: {who} needs a hardware_TO experiment")
+    cache = cache if cache is not None else {}
+    task = get_task(exp.task)
+    test = _test_split(exp, cache, folder)
+    device = resolve_device("auto")
+    values = np.full((len(levels), len(seeds)), np.nan)
+    for j, seed in enumerate(seeds):
+        for i, level in enumerate(levels):
+            model = load_trained_model(exp.replace(seed=seed), folder=folder, **load_options(level))
+            values[i, j] = evaluate(model.to(device), task, test, exp.hyper(task).eval_batch_size, device)
+    return xr.DataArray(values, dims=(dim, "seed"),
+                        coords={dim: [float(v) for v in levels], "seed": list(seeds)}, name="test")
+
+
 def to_under_read_noise(
     exp: Experiment,
     seeds: Sequence[int],
@@ -220,21 +248,10 @@ def to_under_read_noise(
     The chip keeps the same devices (same seed); only the cycle-to-cycle read noise changes
     (:class:`rrampaper.devices.ScaledNoise`). Returns a DataArray over ``(level, seed)``.
     """
-
-    if exp.method != "hardware_TO":
-        raise ValueError(f"exp.method={exp.method!r}: to_under_read_noise needs a hardware_TO experiment")
-    cache = _cache if _cache is not None else {}
-    task = get_task(exp.task)
-    test = _test_split(exp, cache, folder)
-    device = resolve_device("auto")
-    values = np.full((len(read_scales), len(seeds)), np.nan)
-    for j, seed in enumerate(seeds):
-        for i, scale in enumerate(read_scales):
-            tech = ScaledNoise(exp.technology, read_scale=scale)
-            model = load_trained_model(exp.replace(seed=seed), folder=folder, technology=tech)
-            values[i, j] = evaluate(model.to(device), task, test, exp.hyper(task).eval_batch_size, device)
-    return xr.DataArray(values, dims=("level", "seed"),
-                        coords={"level": list(read_scales), "seed": list(seeds)}, name="test")
+    return _reread_hardware_to(
+        exp, seeds, read_scales, "level",
+        lambda scale: {"technology": ScaledNoise(exp.technology, read_scale=scale)},
+        "to_under_read_noise", folder, _cache)
 
 
 def to_over_time(
@@ -248,21 +265,8 @@ def to_over_time(
     """Test metric of trained hardware-TO models read ``times_s`` seconds after their last
     SET/RESET (the chip relaxes by its technology's law, :meth:`rrampaper.devices.Chip.set_time`);
     a DataArray over ``(time_s, seed)``. Nothing is retrained: the stored models are re-read."""
-
-    if exp.method != "hardware_TO":
-        raise ValueError(f"exp.method={exp.method!r}: to_over_time needs a hardware_TO experiment")
-    cache = _cache if _cache is not None else {}
-    task = get_task(exp.task)
-    test = _test_split(exp, cache, folder)
-    device = resolve_device("auto")
-    values = np.full((len(times_s), len(seeds)), np.nan)
-    for j, seed in enumerate(seeds):
-        for i, t in enumerate(times_s):
-            model = load_trained_model(exp.replace(seed=seed), folder=folder, t_inference_s=t)
-            values[i, j] = evaluate(model.to(device), task, test, exp.hyper(task).eval_batch_size, device)
-    return xr.DataArray(values, dims=("time_s", "seed"),
-                        coords={"time_s": [float(t) for t in times_s], "seed": list(seeds)},
-                        name="test")
+    return _reread_hardware_to(exp, seeds, times_s, "time_s",
+                               lambda t: {"t_inference_s": t}, "to_over_time", folder, _cache)
 
 
 def wo_under_noise(
