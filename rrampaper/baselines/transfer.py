@@ -259,12 +259,11 @@ def program_tensor(
     if t_inference_s > T_REFERENCE_S and device.relaxation.name != "none":
         gen_z = relax_gen if relax_gen is not None else torch.Generator().manual_seed(0)
         z = torch.randn((2, *w.shape), generator=gen_z, dtype=torch.float64)
-        relaxed = [device.relax(g, t_inference_s, zi) for g, zi in zip((g_plus, g_minus), z, strict=True)]
-        if fault_codes is not None:  # faulty cells do not move
-            stuck = torch.as_tensor(fault_codes) != OK
-            relaxed = [torch.where(stuck[..., k], g, r)
-                       for k, (g, r) in enumerate(zip((g_plus, g_minus), relaxed, strict=True))]
-        g_plus, g_minus = relaxed
+        stuck = None if fault_codes is None else torch.as_tensor(fault_codes) != OK
+        g_plus, g_minus = (
+            device.relax(g, t_inference_s, z[k], None if stuck is None else stuck[..., k])
+            for k, g in enumerate((g_plus, g_minus))
+        )
     achieved = g_plus - g_minus
     return ProgrammedTensor(
         g_plus=g_plus,

@@ -133,12 +133,11 @@ class DeviceWeights:
         cells = self.cells
         if t_s > T_REFERENCE_S and self.technology.relaxation.name != "none":
             z = torch.randn(cells.shape, generator=generator(self._relax_seed), dtype=torch.float64)
-            relaxed = self.technology.relax(cells, t_s, z)
             still = self._faulty_cells()
             pristine = cells[0] == cells[1]  # never formed: no filament to relax
             still[0] |= pristine
             still[1] |= pristine
-            cells = torch.where(still, cells, relaxed)
+            cells = self.technology.relax(cells, t_s, z, frozen=still)
         self.t_s = t_s
         self._set_cells(cells)
         return self

@@ -33,11 +33,8 @@ from rrampaper.devices._params import Parameter
 from rrampaper.devices.faults import FaultModel
 from rrampaper.devices.relaxation import T_REFERENCE_S
 
-#: Time of the state the programming laws describe (seconds after programming).
-T_PROGRAMMED_S = T_REFERENCE_S
-
 _TIME = Parameter(
-    "t_inference_s", "s", T_PROGRAMMED_S, 0.0, 1e10,
+    "t_inference_s", "s", T_REFERENCE_S, 0.0, 1e10,
     "time between the last programming (write-verify, SET/RESET) and inference; default 1 s, the "
     "time at which the programming laws are published (aihwkit ReRAM models: 'programming noise = "
     "the 1 s key'); up to 1e10 s (~300 years)",

@@ -84,8 +84,10 @@ class ScaledNoise(Technology):
     def has_post_verify(self) -> bool:
         return self.base.has_post_verify
 
-    def relax(self, g_s: torch.Tensor, t_s: float, z: torch.Tensor) -> torch.Tensor:
-        return self.base.relax(g_s, t_s, z)
+    def relax(
+        self, g_s: torch.Tensor, t_s: float, z: torch.Tensor, frozen: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.base.relax(g_s, t_s, z, frozen)
 
     @property
     def relaxation(self):  # type: ignore[override]

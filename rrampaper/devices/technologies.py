@@ -111,9 +111,11 @@ class Technology(ParameterSet, ABC):
     #: Name of the open-loop law behind :meth:`programming_sigma` (``None``: the class's own
     #: formula, described in ``SOURCES["programming"]``).
     OPEN_LOOP_LAW: ClassVar[str | None] = None
-    #: Name of the published post-verify law (``None``: the technology has none, or the class
-    #: overrides :meth:`post_verify_sigma`).
+    #: Name of the published post-verify law (``None``: the technology has none, or it has a
+    #: formula of its own, ``POST_VERIFY_FORMULA``).
     POST_VERIFY_LAW: ClassVar[str | None] = None
+    #: The class computes its post-verify spread itself (:meth:`post_verify_formula`).
+    POST_VERIFY_FORMULA: ClassVar[bool] = False
     #: Default relaxation law after programming.
     RELAXATION_LAW: ClassVar[str] = "none"
 
@@ -192,9 +194,7 @@ class Technology(ParameterSet, ABC):
     @property
     def has_post_verify(self) -> bool:
         """Whether :meth:`post_verify_sigma` is available."""
-        return self.POST_VERIFY_LAW is not None or (
-            type(self).post_verify_sigma is not Technology.post_verify_sigma
-        )
+        return self.POST_VERIFY_FORMULA or self.POST_VERIFY_LAW is not None
 
     @property
     def faults(self) -> FaultModel:
@@ -261,6 +261,8 @@ class Technology(ParameterSet, ABC):
         Raises :class:`~rrampaper.errors.ParameterError` where the technology has no such law
         (simulate write-verify as an algorithm instead: ``method="write_verify"``).
         """
+        if self.POST_VERIFY_FORMULA:
+            return self.post_verify_formula(g_s)
         law = self.post_verify_law
         if law is None:
             raise ParameterError(
@@ -269,10 +271,18 @@ class Technology(ParameterSet, ABC):
             )
         return law.sigma(g_s)
 
-    def relax(self, g_s: torch.Tensor, t_s: float, z: torch.Tensor) -> torch.Tensor:
+    def post_verify_formula(self, g_s: torch.Tensor) -> torch.Tensor:
+        """The class's own post-verify spread (S), where ``POST_VERIFY_FORMULA`` is set."""
+        raise NotImplementedError(f"{type(self).__name__} declares no post-verify formula")
+
+    def relax(
+        self, g_s: torch.Tensor, t_s: float, z: torch.Tensor, frozen: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Conductances ``t_s`` seconds after programming, from the state at 1 s, with the
-        caller's standard-normal ``z`` (one per cell: a cell keeps its direction over time)."""
-        return self.relaxation.relax(g_s, t_s, z)
+        caller's standard-normal ``z`` (one per cell: a cell keeps its direction over time).
+        Cells where ``frozen`` is true (faulty or never-formed cells) keep their conductance."""
+        relaxed = self.relaxation.relax(g_s, t_s, z)
+        return relaxed if frozen is None else torch.where(frozen, g_s, relaxed)
 
     def drift(
         self, g_s: torch.Tensor, t_s: float, seed: int | torch.Generator | None = 0
@@ -319,6 +329,7 @@ class TaOxRRAM(Technology):
     name = "taox_post_verify_static"
     label = "TaOx RRAM, post-verify spread, no relaxation"
     OPEN_LOOP_LAW = "poisson_defects_open_loop"
+    POST_VERIFY_FORMULA = True
     PARAMETERS = (
         Parameter(
             "forming_voltage_v", "V", 3.5, 0.0, 20.0,
@@ -437,7 +448,7 @@ class TaOxRRAM(Technology):
     def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
         return self.open_loop_law.sigma(g_s) * self.open_loop_scale  # type: ignore[union-attr]
 
-    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
+    def post_verify_formula(self, g_s: torch.Tensor) -> torch.Tensor:
         sigma = self.prog_intercept_s + self.prog_slope * g_s
         return sigma.clamp(min=self.prog_floor_s)
 
@@ -460,6 +471,7 @@ class TaOxMacro(TaOxRRAM):
     name = "taox_40nm_macro"
     label = "TaOx 40 nm macro (relaxation, faults, ADC)"
     RELAXATION_LAW = "wan_2022"
+    POST_VERIFY_FORMULA = False  # the write-verify algorithm, no post-verify shortcut
     EFFECT_DEFAULTS = {
         "stuck_off_rate": (
             0.002 * 9.04 / (9.04 + 1.75),
@@ -488,13 +500,6 @@ class TaOxMacro(TaOxRRAM):
         "readout": "32 levels (Yao et al., Nature 2020); 8-bit ADC (C. Li et al., Nat. "
         "Electron. 2018)",
     }
-
-    @property
-    def has_post_verify(self) -> bool:
-        return False
-
-    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
-        return Technology.post_verify_sigma(self, g_s)
 
 
 # ---------------------------------------------------------------------------------------
@@ -574,8 +579,7 @@ class HfOxRRAM(_OneShotMemory):
     name = "hfox_rram"
     label = "HfOx RRAM"
     OPEN_LOOP_LAW = "poisson_defects_open_loop"
-    #: sigma(G) polynomial in (G / 40 uS), coefficients in uS, lowest order first (aihwkit).
-    PROG_COEFF_US = (0.348, 16.030, -43.853, 45.393, -16.815)
+    POST_VERIFY_FORMULA = True
     PARAMETERS = _state_parameters(
         40 * US, 30 * US, 0.3, 1 * US, 0.5,
         "Wan et al., Nature 2022 (via aihwkit ReRamWan2022NoiseModel): g_max = 40 uS",
@@ -603,12 +607,10 @@ class HfOxRRAM(_OneShotMemory):
     def programming_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
         return self.open_loop_law.sigma(g_s)  # type: ignore[union-attr]
 
-    def post_verify_sigma(self, g_s: torch.Tensor) -> torch.Tensor:
-        x = (g_s / (40 * US)).clamp(0.0, 1.0)
-        sigma = torch.zeros_like(g_s)
-        for power, c in enumerate(self.PROG_COEFF_US):
-            sigma = sigma + c * x**power
-        return (sigma * US * self.prog_scale).clamp(min=0.01 * US)
+    def post_verify_formula(self, g_s: torch.Tensor) -> torch.Tensor:
+        # the Wan 2022 law held at its ends (x = G / 40 uS clipped to [0, 1]), scaled, floored
+        sigma = programming_law("wan_2022_post_verify").with_extension("hold").sigma(g_s)
+        return (sigma * self.prog_scale).clamp(min=0.01 * US)
 
 
 class PCM(_OneShotMemory):
