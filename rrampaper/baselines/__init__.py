@@ -44,7 +44,12 @@ from rrampaper.baselines.device_weight import (
     weight_scale_s,
 )
 from rrampaper.baselines.in_situ import InSituWeight, InSituWO
-from rrampaper.baselines.transfer import LayerProgramming, ProgrammingReport, program_model
+from rrampaper.baselines.transfer import (
+    LayerProgramming,
+    ProgrammingReport,
+    program_model,
+    program_model_over_time,
+)
 
 __all__ = [
     "WEIGHT_SCALES",
@@ -55,6 +60,7 @@ __all__ = [
     "ProgrammingReport",
     "device_weights",
     "program_model",
+    "program_model_over_time",
     "programmable_weights",
     "programmed_weights",
     "restart_eval_reads",

@@ -238,6 +238,30 @@ def program_tensor(
     :func:`rrampaper.devices.program_weights`), on cells with ``fault_codes`` (``[*shape, 2]``),
     then apply IR drop and relaxation to ``t_inference_s`` (standard normals from
     ``relax_gen``). The statistics compare the weights with the state at ``t_inference_s``."""
+    return program_tensor_times(weight, device, method, scale_s, gen, tolerance=tolerance,
+                                atol_s=atol_s, max_pulses=max_pulses, idle=idle,
+                                fault_codes=fault_codes, times_s=(t_inference_s,),
+                                relax_gen=relax_gen)[0]
+
+
+def program_tensor_times(
+    weight: Tensor,
+    device: Technology,
+    method: str,
+    scale_s: Tensor,
+    gen: torch.Generator,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    atol_s: float = DEFAULT_ATOL_S,
+    max_pulses: int = DEFAULT_MAX_PULSES,
+    idle: str = "reset",
+    fault_codes: Tensor | None = None,
+    times_s: tuple[float, ...] = (T_REFERENCE_S,),
+    relax_gen: torch.Generator | None = None,
+) -> list[ProgrammedTensor]:
+    """:func:`program_tensor` programmed once and read at each of ``times_s``: one
+    :class:`ProgrammedTensor` per time, each equal to what :func:`program_tensor` gives for that
+    time (the same pulses; relaxation from the same standard normals of ``relax_gen``)."""
     w = weight.detach().to("cpu", torch.float64)
     scale = scale_s.to("cpu", torch.float64)
     _, plus, minus = program_weights(
@@ -256,22 +280,25 @@ def program_tensor(
         rows, cols = int(device.ir_tile_rows), int(device.ir_tile_cols)
         g_plus, g_minus = (ir_drop_factor(w.shape, rows, cols, device.ir_wire_ohm, g)
                            for g in (g_plus, g_minus))
-    if t_inference_s > T_REFERENCE_S and device.relaxation.name != "none":
+    relaxes = device.relaxation.name != "none" and any(t > T_REFERENCE_S for t in times_s)
+    if relaxes:
         gen_z = relax_gen if relax_gen is not None else torch.Generator().manual_seed(0)
         z = torch.randn((2, *w.shape), generator=gen_z, dtype=torch.float64)
         stuck = None if fault_codes is None else torch.as_tensor(fault_codes) != OK
-        g_plus, g_minus = (
-            device.relax(g, t_inference_s, z[k], None if stuck is None else stuck[..., k])
-            for k, g in enumerate((g_plus, g_minus))
-        )
-    achieved = g_plus - g_minus
-    return ProgrammedTensor(
-        g_plus=g_plus,
-        g_minus=g_minus,
-        read_sigma=combined_sigma(device, g_plus, g_minus),
-        scale=scale,
-        stats=layer_stats(w, achieved / scale, scale, plus, minus),
-    )
+    out = []
+    for t in times_s:
+        gp, gm = g_plus, g_minus
+        if relaxes and t > T_REFERENCE_S:
+            gp, gm = (device.relax(g, t, z[k], None if stuck is None else stuck[..., k])
+                      for k, g in enumerate((g_plus, g_minus)))
+        out.append(ProgrammedTensor(
+            g_plus=gp,
+            g_minus=gm,
+            read_sigma=combined_sigma(device, gp, gm),
+            scale=scale,
+            stats=layer_stats(w, (gp - gm) / scale, scale, plus, minus),
+        ))
+    return out
 
 
 def layer_stats(
@@ -360,9 +387,47 @@ def program_model(
     ``(programmed_model, report)``. The programmed model's device weights do not train (their
     float originals are frozen); its other parameters are copies of the model's.
     """
+    t_inference_s = _technology(technology).t_inference_s if t_inference_s is None else t_inference_s
+    ((programmed, report),) = program_model_over_time(
+        model, technology, method, times_s=(t_inference_s,), seed=seed, tolerance=tolerance,
+        atol_s=atol_s, max_pulses=max_pulses, weight_scale=weight_scale,
+        read_noise_scale=read_noise_scale, programming_noise_scale=programming_noise_scale,
+        train_reads=train_reads, eval_reads=eval_reads, exclude=exclude, idle=idle,
+        macro_rows=macro_rows, macro_cols=macro_cols)
+    return programmed, report
+
+
+def program_model_over_time(
+    model: nn.Module,
+    technology: Technology | str = "taox_post_verify_static",
+    method: str = "write_verify",
+    *,
+    times_s: Iterable[float],
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    atol_s: float = DEFAULT_ATOL_S,
+    max_pulses: int = DEFAULT_MAX_PULSES,
+    weight_scale: str = "per_layer",
+    read_noise_scale: float = 1.0,
+    programming_noise_scale: float = 1.0,
+    train_reads: str = "advance",
+    eval_reads: str = "advance",
+    exclude: Iterable[str] = (),
+    idle: str = "reset",
+    macro_rows: int = 512,
+    macro_cols: int = 512,
+) -> list[tuple[nn.Module, ProgrammingReport]]:
+    """Program ``model`` once and return it read at each of ``times_s`` (seconds after
+    programming): ``[(programmed_model, report), ...]`` in the order of ``times_s``, each equal
+    to ``program_model(..., t_inference_s=t)`` with the same arguments (same pulses, same
+    relaxation normals, same reads), at the cost of one programming. The other arguments are
+    those of :func:`program_model`.
+    """
     tech = _technology(technology)
     check_method(method)
-    t_inference_s = check_time(tech.t_inference_s if t_inference_s is None else t_inference_s)
+    times = tuple(check_time(t) for t in times_s)
+    if not times:
+        raise ParameterError("times_s is empty: give at least one time after programming (s)")
     max_pulses = check_write_verify(tolerance, atol_s, max_pulses)
     check_choice("weight_scale", weight_scale, WEIGHT_SCALES)
     check_choice("train_reads", train_reads, READ_POLICIES)
@@ -370,19 +435,19 @@ def program_model(
     seed = check_positive_int("seed", seed, minimum=0)
     check_noise_scales(read_noise_scale, programming_noise_scale)
     device = ScaledNoise(tech, read_scale=read_noise_scale, programming_scale=programming_noise_scale)
-    programmed = copy.deepcopy(model)
-    targets = programmable_weights(programmed, exclude)
-    if not targets:
+    copies = [copy.deepcopy(model) for _ in times]
+    targets = [programmable_weights(c, exclude) for c in copies]
+    if not targets[0]:
         raise ValueError("model has no nn.Linear, nn.Conv or nn.RNN weight to program")
-    check_finite_weights(targets)
+    check_finite_weights(targets[0])
     span = tech.g_max_s - tech.g_min_s
     chip = (Chip(tech, seed=seed, macro_rows=macro_rows, macro_cols=macro_cols)
             if tech.faults.enabled else None)
-    layers: dict[str, LayerProgramming] = {}
-    for index, (name, module, attribute) in enumerate(targets):
+    layers: list[dict[str, LayerProgramming]] = [{} for _ in times]
+    for index, (name, module, attribute) in enumerate(targets[0]):
         weight = getattr(module, attribute)
         codes = chip.allocate_fault_codes(tuple(weight.shape)) if chip is not None else None
-        result = program_tensor(
+        results = program_tensor_times(
             weight,
             device,
             method,
@@ -393,34 +458,38 @@ def program_model(
             max_pulses=max_pulses,
             idle=idle,
             fault_codes=codes,
-            t_inference_s=t_inference_s,
+            times_s=times,
             relax_gen=generator(seed, TRANSFER_STREAM, index, RELAX_STREAM),
         )
         on = weight.device
-        parametrization = DeviceWeight(
-            result.g_plus.to(on),
-            result.g_minus.to(on),
-            result.read_sigma.to(on),
-            result.scale.to(on),
-            seed=seed,
-            key=(TRANSFER_STREAM, index),
-            train_reads=train_reads,
-            eval_reads=eval_reads,
-        )
-        weight.requires_grad_(False)
-        attach(module, attribute, parametrization)
-        layers[name] = result.stats
-    attach_output_adc(programmed, int(tech.adc_bits) or None, headroom=tech.adc_headroom)
-    report = ProgrammingReport(
-        technology=tech.name,
-        method=method,
-        read_noise_scale=float(read_noise_scale),
-        programming_noise_scale=float(programming_noise_scale),
-        layers=layers,
-        t_inference_s=t_inference_s,
-        faulty_cells=0 if chip is None else chip.faulty_cells_allocated,
-    )
-    return programmed, report
+        for k, result in enumerate(results):
+            _, module_k, _ = targets[k][index]
+            parametrization = DeviceWeight(
+                result.g_plus.to(on),
+                result.g_minus.to(on),
+                result.read_sigma.to(on),
+                result.scale.to(on),
+                seed=seed,
+                key=(TRANSFER_STREAM, index),
+                train_reads=train_reads,
+                eval_reads=eval_reads,
+            )
+            getattr(module_k, attribute).requires_grad_(False)
+            attach(module_k, attribute, parametrization)
+            layers[k][name] = result.stats
+    out = []
+    for k, t in enumerate(times):
+        attach_output_adc(copies[k], int(tech.adc_bits) or None, headroom=tech.adc_headroom)
+        out.append((copies[k], ProgrammingReport(
+            technology=tech.name,
+            method=method,
+            read_noise_scale=float(read_noise_scale),
+            programming_noise_scale=float(programming_noise_scale),
+            layers=layers[k],
+            t_inference_s=t,
+            faulty_cells=0 if chip is None else chip.faulty_cells_allocated,
+        )))
+    return out
 
 
 def check_finite_weights(targets: Iterable[tuple[str, nn.Module, str]]) -> None:

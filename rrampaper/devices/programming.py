@@ -141,37 +141,48 @@ def program_conductances(
         if not bool((codes != OK).any()):
             codes = None
 
-    def attempt(mask: torch.Tensor) -> torch.Tensor:
-        z = torch.randn(int(mask.sum()), generator=gen, dtype=torch.float64)
-        landed = (target[mask] + sigma_prog[mask] * z).clamp(min=0.0)
-        return landed if codes is None else apply_faults(landed, codes[mask], faults)
+    # flat views; the cells still to write are tracked as ascending indices (not a full-size
+    # mask per pulse), so a pulse costs what its unconverged cells cost and the random numbers
+    # are drawn in the same cell order as a boolean mask would draw them
+    shape = target.shape
+    target, sigma_prog = target.reshape(-1), sigma_prog.expand(shape).reshape(-1)
+    codes = None if codes is None else codes.reshape(-1)
 
-    g = torch.empty_like(target)
-    everyone = torch.ones_like(target, dtype=torch.bool)
-    g[everyone] = attempt(everyone)
+    def attempt(cells: torch.Tensor | None) -> torch.Tensor:
+        """One open-loop pulse on ``cells`` (indices; ``None``: every cell)."""
+        t, s = (target, sigma_prog) if cells is None else (target[cells], sigma_prog[cells])
+        z = torch.randn(t.numel(), generator=gen, dtype=torch.float64)
+        landed = (t + s * z).clamp(min=0.0)
+        if codes is None:
+            return landed
+        return apply_faults(landed, codes if cells is None else codes[cells], faults)
+
+    g = attempt(None)
     pulses = torch.ones_like(target, dtype=torch.int64)
     if method != "write_verify":
-        return ProgramResult(g, pulses, torch.ones_like(target, dtype=torch.bool))
+        return ProgramResult(g.reshape(shape), pulses.reshape(shape),
+                             torch.ones(shape, dtype=torch.bool))
 
     window = torch.clamp(tolerance * target, min=atol_s)
 
-    def verify(mask: torch.Tensor) -> torch.Tensor:
-        """One verify read of the cells in ``mask``: inside the window?"""
-        z = torch.randn(int(mask.sum()), generator=gen, dtype=torch.float64)
-        read = g[mask] + tech.read_sigma(g[mask]) * z
-        return (read - target[mask]).abs() <= window[mask]
+    def verify(cells: torch.Tensor | None) -> torch.Tensor:
+        """One verify read of ``cells`` (indices; ``None``: every cell): inside the window?"""
+        gc, tc, wc = (g, target, window) if cells is None else (g[cells], target[cells], window[cells])
+        z = torch.randn(gc.numel(), generator=gen, dtype=torch.float64)
+        return ((gc + tech.read_sigma(gc) * z) - tc).abs() <= wc
 
     # a cell that passed its verify read is done; the others get another pulse
-    ok = torch.zeros_like(target, dtype=torch.bool)
-    ok[everyone] = verify(everyone)
+    ok = verify(None)
+    todo = torch.nonzero(~ok).reshape(-1)
     for _ in range(max_pulses - 1):
-        todo = ~ok
-        if not bool(todo.any()):
+        if todo.numel() == 0:
             break
         g[todo] = attempt(todo)
         pulses[todo] += 1
-        ok[todo] = verify(todo)
-    return ProgramResult(g, pulses, ok)
+        passed = verify(todo)
+        ok[todo] = passed
+        todo = todo[~passed]
+    return ProgramResult(g.reshape(shape), pulses.reshape(shape), ok.reshape(shape))
 
 
 def _count_bad(name: str, values: torch.Tensor, bad: torch.Tensor, what: str, valid: str) -> None:
