@@ -109,12 +109,16 @@ def _train(args: argparse.Namespace) -> int:
     table["programming ops"] = [float(study.total_programming(grid).sel(approach=a).mean())
                                 if a != "software_WO" else float("nan") for a in table.index]
     table["wall time s"] = [float(grid["wall_time_s"].sel(approach=a).mean()) for a in table.index]
-    if args.wo_on_device and "software_WO" in args.approach:
-        programmed = study.wo_on_device(base.replace(method="software_WO"), seeds, folder=folder)
+    # the technology's programs: its post-verify spread where published, else open-loop; then
+    # write-verify (study.wo_programs)
+    for source, name in (("software_WO", "WO"), ("hwa_WO", "HWA WO")):
+        if not (args.wo_on_device and source in args.approach):
+            continue
+        programmed = study.wo_on_device(base.replace(method=source), seeds, folder=folder)
         for program in programmed["program"].values:
             mean, sd = study.mean_sd(programmed["test"].sel(program=program))
-            table.loc[f"WO {program} on device", ["test_selected mean", "test_selected sd", "seeds",
-                                                  "programming ops"]] = [
+            table.loc[f"{name} {program} on device", ["test_selected mean", "test_selected sd",
+                                                      "seeds", "programming ops"]] = [
                 float(mean), float(sd), len(seeds), float(programmed["pulses"].sel(program=program).mean())]
     metric = grid.attrs.get("metric", "metric")
     print(f"{args.task}, profile {args.profile}, seeds {seeds}, device {device}: "
@@ -190,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
                     help=f"run size (default {DEFAULT_PROFILE})")
     tr.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
-    tr.add_argument("--technology", default="taox_post_verify_static", help="device preset of hardware runs")
+    tr.add_argument("--technology", default="taox_40nm_macro",
+                    help="device preset of hardware runs and of --wo-on-device (default taox_40nm_macro)")
     tr.add_argument("--keep-ratio", type=float, default=0.5, help="fraction kept by TO (default 0.5)")
     tr.add_argument("--epochs", type=int, help="override the profile's epochs")
     tr.add_argument("--n-train", type=int, help="override the profile's training-set size")
@@ -203,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto (CUDA if present), cpu, cuda, cuda:N or mps (checked before training)")
     tr.add_argument("--results-dir", help="results folder (default $RRAMPAPER_RESULTS_DIR or <repo>/results)")
     tr.add_argument("--wo-on-device", action="store_true",
-                    help="also program the software_WO models onto the device (post-verify spread, write-verify)")
+                    help="also program the software_WO and hwa_WO models onto the device with the "
+                         "technology's programs: its post-verify spread where it publishes one, "
+                         "else one open-loop pulse per cell; then write-verify")
     tr.add_argument("--retrain", action="store_true", help="train again instead of loading stored runs")
     tr.set_defaults(handler=_train)
 

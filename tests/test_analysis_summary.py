@@ -60,3 +60,32 @@ def test_missing_claims_counts_identical_values_across_versions():
     assert "energy.fashion_mnist (arXiv 2311.07164 v1 (2023))" in missing
     assert "energy.fashion_mnist (Nature Communications 2026)" not in missing
     assert "drive.roc_auc_gain (arXiv 2311.07164 v1 (2023))" in missing
+
+
+def test_save_gains_names_the_technology_and_the_time(tmp_path):
+    from rrampaper.analysis.summary import GAIN_VARIANTS, format_time, save_gains
+
+    values = {"hardware TO": [0.80, 0.82], "WO open-loop": [0.60, 0.64], "WO write-verify": [0.75, 0.77],
+              "HWA WO write-verify": [0.78, 0.78], "software WO": [0.9, 0.9]}
+    stored = save_gains("fashion_mnist.accuracy_gain", "smoke", [0, 1], values,
+                        technology="taox_40nm_macro", t_inference_s=1.0, folder=tmp_path)
+    # only the labels of GAIN_VARIANTS present in values, in GAIN_VARIANTS' order
+    assert list(stored) == ["WO open-loop", "WO write-verify", "HWA WO write-verify"]
+    assert stored["WO open-loop"] == pytest.approx((19.0, 1.4142135), rel=1e-6)
+    loaded = {h.variant: h for h in load_headlines("smoke", folder=tmp_path)}
+    assert sorted(loaded) == sorted([
+        "hardware TO − WO open-loop · taox_40nm_macro · t = 1 s",
+        "hardware TO − WO write-verify · taox_40nm_macro · t = 1 s",
+        "hardware TO − HWA WO write-verify · taox_40nm_macro · t = 1 s"])
+    record = loaded["hardware TO − HWA WO write-verify · taox_40nm_macro · t = 1 s"]
+    assert record.details == {"hardware TO %": 81.0, "HWA WO write-verify %": 78.0}
+    # the suffix (e.g. the metric) comes before the technology; a day reads as 1 d
+    save_gains("drive.pr_auc_gain", "smoke", [0, 1], values, versus=["WO write-verify"],
+               technology="taox_post_verify_static", t_inference_s=86400.0, metric="PR-AUC",
+               variant_suffix=", PR-AUC", folder=tmp_path)
+    assert "hardware TO − WO write-verify, PR-AUC · taox_post_verify_static · t = 1 d" in {
+        h.variant for h in load_headlines("smoke", folder=tmp_path)}
+    with pytest.raises(TypeError, match="technology"):
+        save_gains("fashion_mnist.accuracy_gain", "smoke", [0], values, folder=tmp_path)
+    assert "one-shot" not in " ".join(GAIN_VARIANTS.values())
+    assert [format_time(t) for t in (1.0, 3600.0, 86400.0, 365.25 * 86400)] == ["1 s", "1 h", "1 d", "1 y"]

@@ -257,8 +257,10 @@ def test_experiment_trains_loads_and_programs(tmp_path, splits):
     model = train.load_trained_model(exp, folder=tmp_path)
     task = train.get_task(exp.task)
     cpu = torch.device("cpu")
-    # evaluation mode: no injected noise, the selected model's accuracy again
-    assert train.evaluate(model, task, splits.test, 500, cpu) == pytest.approx(
+    # evaluation mode: no injected noise, the selected model's accuracy again (same batches:
+    # the ADC's full scale is set per forward)
+    batch = exp.hyper(task).eval_batch_size
+    assert train.evaluate(model, task, splits.test, batch, cpu) == pytest.approx(
         result.attrs["test_selected"], abs=1e-9)
     chip, report = program_model(model, exp.technology, "write_verify", seed=0)
     assert report.total_pulses >= report.cells and report.relative_error < 0.2

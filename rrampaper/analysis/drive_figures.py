@@ -22,6 +22,7 @@ from torch import nn
 
 from rrampaper import baselines
 from rrampaper.analysis.comparison import color
+from rrampaper.experiments.approaches import APPROACHES
 from rrampaper.experiments.train import load_trained_model, resolve_device
 from rrampaper.paths import results_dir
 from rrampaper.tasks import get_task
@@ -95,6 +96,13 @@ def plot_examples(report: xr.Dataset, approaches: Sequence[str] | None = None,
     return fig
 
 
+def _source(label: str) -> str:
+    """The trained approach the programmed approach labelled ``label`` writes onto the device
+    (``software_WO`` for a label no programmed approach has)."""
+    approach = next((a for a in APPROACHES.values() if a.label == label), None)
+    return approach.source if approach is not None and approach.kind == "programmed" else "software_WO"
+
+
 def segmentation_report(
     experiments: Mapping[str, Any],
     seeds: Sequence[int],
@@ -115,8 +123,11 @@ def segmentation_report(
     seeds:
         Seeds to evaluate.
     programs:
-        ``{label: "post_verify" | "write_verify"}``: every ``software_WO`` experiment is also
-        programmed onto the device with :func:`rrampaper.baselines.program_model` (as
+        ``{label: program}`` (``"post_verify"``, ``"open_loop"``, ``"write_verify"``): every
+        experiment of the label's trained source (the source of the registered programmed
+        approach of that label, e.g. ``hwa_WO`` for ``"HWA WO write-verify"``; ``software_WO``
+        for a label that is not registered) is also programmed onto the device with
+        :func:`rrampaper.baselines.program_model` (as
         :func:`rrampaper.experiments.study.wo_on_device` does, same seed, so the same devices and reads)
         and evaluated under ``label``. Default ``{"WO post-verify": "post_verify"}``.
     technology:
@@ -177,12 +188,13 @@ def segmentation_report(
         for seed in seeds:
             model = load_trained_model(exp.replace(seed=seed), folder=folder)
             record(label, seed, model, float("nan"))
-            if exp.method == "software_WO":
-                for program_label, method in programs.items():
-                    programmed, report = baselines.program_model(
-                        model, technology or exp.technology, method, seed=seed)
-                    record(program_label, seed, programmed, float(report.total_pulses))
-                    del programmed
+            for program_label, method in programs.items():
+                if _source(program_label) != exp.method:
+                    continue
+                programmed, report = baselines.program_model(
+                    model, technology or exp.technology, method, seed=seed)
+                record(program_label, seed, programmed, float(report.total_pulses))
+                del programmed
             del model
     coords = {"approach": labels, "seed": list(seeds), "metric": list(METRICS),
               "recall": recall_grid, "fpr": fpr_grid}

@@ -9,13 +9,15 @@ the published one (:data:`TOLERANCE`); :func:`write_markdown` writes ``figures/s
 Examples
 --------
 >>> import tempfile
->>> from rrampaper.analysis.summary import Headline, load_headlines, save_headline, summary_table
+>>> from rrampaper.analysis.summary import (Headline, load_headlines, save_headline, summary_table,
+...                                        variant_name)
 >>> folder = tempfile.mkdtemp()
->>> _ = save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO post-verify", "smoke",
-...                            [0, 1], 12.0, 3.0), folder=folder)
+>>> variant = variant_name("WO write-verify", technology="taox_40nm_macro", t_inference_s=1.0)
+>>> _ = save_headline(Headline("fashion_mnist.accuracy_gain", variant, "smoke", [0, 1], 12.0, 3.0),
+...                   folder=folder)
 >>> table = summary_table(load_headlines("smoke", folder=folder))
->>> table.loc[0, ["paper", "ours"]].tolist(), bool(table.loc[0, "within tolerance"])
-(['+17.3 percentage points', '+12.0 ± 3.0'], True)
+>>> table.loc[0, ["measured as", "paper", "ours"]].tolist(), bool(table.loc[0, "within tolerance"])
+(['hardware TO − WO write-verify · taox_40nm_macro · t = 1 s', '+17.3 percentage points', '+12.0 ± 3.0'], True)
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class Headline:
     key:
         Claim key of :mod:`rrampaper.analysis.paper` (e.g. ``"fashion_mnist.accuracy_gain"``).
     variant:
-        How it was measured (e.g. ``"hardware TO − WO post-verify spread"``).
+        How it was measured (e.g. ``"hardware TO − WO write-verify · taox_40nm_macro · t = 1 s"``).
     profile:
         The profile the runs used.
     seeds:
@@ -93,15 +95,44 @@ def save_headline(headline: Headline, *, folder: str | Path | None = None) -> Pa
 
 
 #: How each gain of hardware TO is named in the stored headlines, by the label it is measured
-#: against.
+#: against (:func:`save_gains` appends the technology and the time after programming).
 GAIN_VARIANTS: dict[str, str] = {
     "WO post-verify": "hardware TO − WO post-verify spread",
+    "WO open-loop": "hardware TO − WO open-loop",
     "WO write-verify": "hardware TO − WO write-verify",
+    "HWA WO write-verify": "hardware TO − HWA WO write-verify",
     "in-situ WO": "hardware TO − in-situ WO with TO's write budget",
 }
 
+#: Units of :func:`format_time`, largest first, in seconds (a year of 365.25 days).
+_TIME_UNITS: tuple[tuple[str, float], ...] = (
+    ("y", 365.25 * 86400.0), ("d", 86400.0), ("h", 3600.0), ("min", 60.0), ("s", 1.0))
+
+
+def format_time(t_s: float) -> str:
+    """A time in seconds in the largest unit that reaches 1 (within 1 %), two significant digits.
+
+    >>> [format_time(t) for t in (1.0, 0.5, 90.0, 3600.0, 86400.0, 3.15e7, 3.15e8)]
+    ['1 s', '0.5 s', '1.5 min', '1 h', '1 d', '1 y', '10 y']
+    """
+    t_s = float(t_s)
+    name, unit = next(((n, u) for n, u in _TIME_UNITS if t_s >= 0.99 * u), _TIME_UNITS[-1])
+    value = t_s / unit
+    return f"{value:.2g} {name}" if value < 10 else f"{round(value):d} {name}"
+
+
+def variant_name(label: str, *, technology: str, t_inference_s: float, suffix: str = "") -> str:
+    """The stored name of the gain of hardware TO over ``label`` (:data:`GAIN_VARIANTS`), with
+    ``suffix``, the technology and the time after programming.
+
+    >>> variant_name("WO write-verify", technology="taox_40nm_macro", t_inference_s=1.0)
+    'hardware TO − WO write-verify · taox_40nm_macro · t = 1 s'
+    """
+    return f"{GAIN_VARIANTS[label]}{suffix} · {technology} · t = {format_time(t_inference_s)}"
+
 
 def save_gains(key: str, profile: str, seeds: list[int], values: dict[str, Any], *,
+               technology: str, t_inference_s: float,
                versus: tuple[str, ...] | list[str] = tuple(GAIN_VARIANTS),
                to_label: str = "hardware TO", metric: str = "", variant_suffix: str = "",
                version: str = NATURE, folder: str | Path | None = None,
@@ -109,14 +140,19 @@ def save_gains(key: str, profile: str, seeds: list[int], values: dict[str, Any],
     """Store the headline gains ``to_label`` − each label of ``versus`` present in ``values``
     (``{label: metric per seed}``, fractions) under the claim ``key``; return them.
 
-    Each record (:class:`Headline`) is named by :data:`GAIN_VARIANTS` plus ``variant_suffix``
-    and keeps both means (in %, two decimals) as ``details``, named ``"<label> <metric>%"``.
+    Each record (:class:`Headline`) is named by :func:`variant_name`: the
+    :data:`GAIN_VARIANTS` name plus ``variant_suffix``, then the device ``technology`` the runs
+    used and ``t_inference_s``, the time after programming at which they were read (e.g.
+    ``"hardware TO − WO write-verify · taox_40nm_macro · t = 1 s"``). It keeps both means (in %,
+    two decimals) as ``details``, named ``"<label> <metric>%"``.
     """
     measured = gains(values, to_label, list(versus))
     unit = f" {metric} %" if metric else " %"
     means = {label: round(100 * float(np.mean(v)), 2) for label, v in values.items()}
     for label, (mean, sd) in measured.items():
-        save_headline(Headline(key, GAIN_VARIANTS[label] + variant_suffix, profile, list(seeds),
+        name = variant_name(label, technology=technology, t_inference_s=t_inference_s,
+                            suffix=variant_suffix)
+        save_headline(Headline(key, name, profile, list(seeds),
                                mean, sd, version=version,
                                details={f"{to_label}{unit}": means[to_label],
                                         f"{label}{unit}": means[label]}), folder=folder)
@@ -161,22 +197,24 @@ def summary_table(headlines: list[Headline]):
     return pd.DataFrame(rows)
 
 
-def write_markdown(table, path: str | Path, *, title: str, preamble: str = "") -> Path:
-    """Write ``table`` as a Markdown page (atomically)."""
+def write_markdown(table, path: str | Path, *, title: str, preamble: str = "",
+                   postscript: str = "") -> Path:
+    """Write ``table`` as a Markdown page (atomically), with ``preamble`` before it and
+    ``postscript`` (further Markdown sections) after it."""
     lines = [f"# {title}", ""]
     if preamble:
         lines += [preamble, ""]
     columns = list(table.columns)
     if not columns:
         lines.append("No headline number has been stored yet: run the experiment notebooks first.")
-        with atomic_path(path) as tmp:
-            tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return Path(path)
-    lines.append("| " + " | ".join(columns) + " |")
-    lines.append("| " + " | ".join("---" for _ in columns) + " |")
-    for _, row in table.iterrows():
-        cells = [("yes" if v else "no") if isinstance(v, bool) else str(v) for v in row.tolist()]
-        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    else:
+        lines.append("| " + " | ".join(columns) + " |")
+        lines.append("| " + " | ".join("---" for _ in columns) + " |")
+        for _, row in table.iterrows():
+            cells = [("yes" if v else "no") if isinstance(v, bool) else str(v) for v in row.tolist()]
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    if postscript:
+        lines += ["", postscript.rstrip("\n")]
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Path(path)

@@ -25,6 +25,7 @@ from rrampaper import baselines
 from rrampaper._checks import check_choice
 from rrampaper._progress import report
 from rrampaper.devices import ScaledNoise
+from rrampaper.devices import technology as device_technology
 from rrampaper.experiments import approaches
 from rrampaper.experiments.train import (
     Experiment,
@@ -158,12 +159,48 @@ def _test_split(exp: Experiment, cache: dict, folder: Any = None) -> tuple[Any, 
     return cache[key]
 
 
+def wo_programs(tech: Any) -> tuple[str, ...]:
+    """The programs WO is written onto the technology ``tech`` (a name or a technology) with:
+    its published post-verify spread where it has one, else one open-loop pulse per cell; then
+    the write-verify algorithm.
+
+    >>> wo_programs("taox_post_verify_static"), wo_programs("taox_40nm_macro")
+    (('post_verify', 'write_verify'), ('open_loop', 'write_verify'))
+    """
+    tech = device_technology(tech) if isinstance(tech, str) else tech
+    return ("post_verify" if tech.has_post_verify else "open_loop", "write_verify")
+
+
+def _programmed_key(source: str, program: str) -> str:
+    """The key of the programmed approach that writes ``source``'s models with ``program``."""
+    for approach in approaches.APPROACHES.values():
+        if approach.kind == "programmed" and (approach.source, approach.program) == (source, program):
+            return approach.key
+    raise ValueError(f"no programmed approach writes {source} with {program}")
+
+
+def programmed_approaches(
+    tech: Any, trained: Sequence[str] = ("software_WO", "hwa_WO")
+) -> tuple[str, ...]:
+    """Keys of the programmed approaches compared on ``tech``: software WO with each program of
+    :func:`wo_programs`, then hardware-aware WO with write-verify (the programming it is trained
+    for); only those whose trained source is in ``trained``.
+
+    >>> programmed_approaches("taox_40nm_macro")
+    ('wo_open_loop', 'wo_write_verify', 'hwa_wo_write_verify')
+    >>> programmed_approaches("taox_post_verify_static", trained=("software_TO", "software_WO"))
+    ('wo_post_verify', 'wo_write_verify')
+    """
+    pairs = [("software_WO", program) for program in wo_programs(tech)] + [("hwa_WO", "write_verify")]
+    return tuple(_programmed_key(source, program) for source, program in pairs if source in trained)
+
+
 def wo_on_device(
     exp: Experiment,
     seeds: Sequence[int],
     *,
     technology: Any = None,
-    methods: Sequence[str] = ("post_verify", "write_verify"),
+    methods: Sequence[str] | None = None,
     read_noise_scale: float = 1.0,
     programming_noise_scale: float = 1.0,
     folder: Any = None,
@@ -174,7 +211,8 @@ def wo_on_device(
     Each seed's selected software model is written with
     :func:`rrampaper.baselines.program_model` (programming noise; write-verify re-programs
     until the verify read is within tolerance) and evaluated on the test split with a fresh
-    device read per batch.
+    device read per batch. ``methods``: the programs (default :func:`wo_programs` of the
+    technology: post-verify or open-loop, and write-verify).
 
     Returns
     -------
@@ -188,6 +226,7 @@ def wo_on_device(
     if exp.method not in programmable:
         raise ValueError(f"exp.method={exp.method!r}: wo_on_device needs a trained WO experiment "
                          f"(one of {', '.join(programmable)})")
+    methods = list(wo_programs(technology or exp.technology) if methods is None else methods)
     cache = _cache if _cache is not None else {}
     task = get_task(exp.task)
     hyper = exp.hyper(task)
@@ -382,9 +421,13 @@ class Comparison:
         :func:`train_grid` of every trained run, ``hardware TO, no limit size`` and ``in-situ
         WO`` included when run: per-epoch curves, per-seed selected values, programming counts.
     on_device:
-        :func:`wo_on_device` of the programmed approaches, over ``(program, seed)``.
+        :func:`wo_on_device` of the programmed approaches, over ``(approach, seed)`` with
+        ``approach`` their labels (a program may serve several trained sources, so the label,
+        not the program, names a row); the coordinates ``program`` and ``source`` along
+        ``approach`` give each one's program and the trained approach it writes.
     programmed:
-        ``{label: program}`` of the programmed approaches (``"WO post-verify": "post_verify"``, ...).
+        ``{label: program}`` of the programmed approaches (``"WO write-verify": "write_verify"``,
+        ``"HWA WO write-verify": "write_verify"``, ...).
     to_label:
         The TO approach every gain is measured from (``"hardware TO"``).
     """
@@ -398,20 +441,20 @@ class Comparison:
     to_label: str
 
     @property
-    def wo_experiment(self) -> Experiment:
-        """The trained approach the programmed ones write onto the device."""
-        sources = {approaches.by_label(label).source for label in self.programmed}
-        return self.base.replace(method=sources.pop() if sources else "software_WO")
+    def wo_experiments(self) -> dict[str, Experiment]:
+        """``{label: trained experiment}``: what each programmed approach writes onto the device
+        (e.g. ``software_WO`` for ``"WO write-verify"``, ``hwa_WO`` for ``"HWA WO write-verify"``)."""
+        return {label: self.base.replace(method=str(self.on_device["source"].sel(approach=label).item()))
+                for label in self.programmed}
 
     def levels(self) -> dict[str, np.ndarray]:
         """``{label: test metric per seed}`` of the programmed approaches."""
-        return {label: self.on_device["test"].sel(program=program).values
-                for label, program in self.programmed.items()}
+        return {label: self.on_device["test"].sel(approach=label).values for label in self.programmed}
 
     def wo_pulses(self) -> dict[str, float]:
         """``{label: mean programming pulses}`` of the programmed approaches."""
-        return {label: float(self.on_device["pulses"].sel(program=program).mean())
-                for label, program in self.programmed.items()}
+        return {label: float(self.on_device["pulses"].sel(approach=label).mean())
+                for label in self.programmed}
 
     def selected(self) -> dict[str, np.ndarray]:
         """The headline values per seed: the validation-selected test metric of ``to_label``,
@@ -444,7 +487,7 @@ def compare_approaches(
     trained: Sequence[str] = ("software_TO", "hardware_TO", "software_WO"),
     no_limit_size: bool = True,
     insitu: bool = True,
-    programmed: Sequence[str] = ("wo_post_verify", "wo_write_verify"),
+    programmed: Sequence[str] | None = None,
     retrain: bool = False,
     folder: Any = None,
 ) -> Comparison:
@@ -456,8 +499,11 @@ def compare_approaches(
     (:data:`rrampaper.experiments.approaches.APPROACHES`); ``no_limit_size``: also hardware TO
     without the limit-size rule; ``insitu``: also in-situ WO with hardware TO's write budget,
     seed by seed (:func:`equal_budget_insitu`); ``programmed``: keys of programmed approaches
-    (WO on the device: post-verify spread and write-verify). Every run is the one the notebooks have
-    always trained (same experiments, same seeds, same stored keys).
+    (a trained approach written onto the device with a program; default
+    :func:`programmed_approaches` of ``base.technology`` for the sources in ``trained``). Each
+    source's models are programmed with its own programs; every source must be in ``trained``.
+    Every run is the one the notebooks have always trained (same experiments, same seeds, same
+    stored keys).
 
     Examples
     --------
@@ -465,6 +511,15 @@ def compare_approaches(
     >>> runs.selected()["hardware TO"], runs.programming().sel(approach="hardware TO")   # doctest: +SKIP
     """
     kwargs = {} if folder is None else {"folder": folder}
+    if programmed is None:
+        programmed = programmed_approaches(base.technology, trained)
+    chosen = [approaches.get(k) for k in programmed]
+    if len(set(programmed)) != len(programmed):
+        raise ValueError(f"programmed={list(programmed)} names an approach twice")
+    untrained = [a.key for a in chosen if a.source not in trained]
+    if untrained:
+        raise ValueError(f"programmed approaches {untrained} write models that trained={list(trained)} "
+                         f"does not train; add their sources to trained")
     hardware = approaches.label("hardware_TO")
     experiments = {approaches.label(k): base.replace(method=k) for k in trained}
     runs: dict[str, Experiment] = {}
@@ -477,13 +532,25 @@ def compare_approaches(
         extra = train_grid({approaches.label("insitu_WO"): equal_budget_insitu(grid, hardware, base)},
                            seeds, retrain=retrain, **kwargs)
         grid = xr.concat([grid, extra], dim="approach", join="outer")
-    chosen = [approaches.get(k) for k in programmed]
-    sources = {a.source for a in chosen}
-    if len(sources) > 1:
-        raise ValueError(f"programmed={list(programmed)} program different approaches {sources}")
-    on_device = (wo_on_device(base.replace(method=sources.pop()), seeds,
-                              methods=[a.program for a in chosen], **kwargs)
-                 if chosen else xr.Dataset())
     return Comparison(base=base, seeds=list(seeds), experiments=experiments, grid=grid,
-                      on_device=on_device, programmed={a.label: a.program for a in chosen},
-                      to_label=hardware)
+                      on_device=_programmed_on_device(base, seeds, chosen, kwargs),
+                      programmed={a.label: a.program for a in chosen}, to_label=hardware)
+
+
+def _programmed_on_device(base: Experiment, seeds: Sequence[int], chosen: list[approaches.Approach],
+                          kwargs: dict[str, Any]) -> xr.Dataset:
+    """:func:`wo_on_device` of every source of ``chosen`` with its own programs, over
+    ``(approach, seed)`` in the order of ``chosen`` (coordinates ``program`` and ``source``)."""
+    if not chosen:
+        return xr.Dataset()
+    cache: dict = {}
+    parts = []
+    for source in dict.fromkeys(a.source for a in chosen):
+        group = [a for a in chosen if a.source == source]
+        ds = wo_on_device(base.replace(method=source), seeds, methods=[a.program for a in group],
+                          _cache=cache, **kwargs)
+        parts.append(ds.assign_coords(program=[a.label for a in group]).rename(program="approach"))
+    labels = [a.label for a in chosen]
+    return xr.concat(parts, dim="approach").sel(approach=labels).assign_coords(
+        program=("approach", [a.program for a in chosen]),
+        source=("approach", [a.source for a in chosen]))

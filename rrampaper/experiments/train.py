@@ -119,7 +119,7 @@ class Experiment:
 
     task: str = "fashion_mnist"
     method: str = "software_TO"
-    technology: str = "taox_post_verify_static"
+    technology: str = "taox_40nm_macro"
     keep_ratio: float = 0.5
     limit_size: bool = True
     seed: int = 0
