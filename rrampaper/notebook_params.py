@@ -107,6 +107,18 @@ def _task(name: str, value: Any) -> str:
     return check_choice(name, value, TASKS)
 
 
+def _axis(name: str, value: Any) -> str:
+    from rrampaper.experiments.conditions import AXES  # deferred: pulls in the training code
+
+    return check_choice(name, value, tuple(AXES))
+
+
+def _programmed_wo(name: str, value: Any) -> str:
+    from rrampaper.experiments import approaches  # deferred: pulls in the training code
+
+    return check_choice(name, value, approaches.keys("programmed"))
+
+
 def _energy_task(name: str, value: Any) -> str:
 
     return check_choice(name, value, ENERGY_TASKS)
@@ -167,6 +179,10 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
                              allow_none="every preset"),
     "tasks": _list_of("task names", '["fashion_mnist", "spoken_digit"]', _task,
                       allow_none="the notebook's tasks"),
+    "axes": _list_of("device axes", '["programming_noise", "fault_rate", "t_inference_s", "adc_bits"]', _axis,
+                     allow_none="every axis of rrampaper.experiments.conditions.AXES"),
+    "wo": _list_of("programmed WO approaches", '["wo_open_loop", "wo_write_verify"]',
+                   _programmed_wo, allow_none="the default WO approaches"),
     "measured_tasks": _list_of("energy task names", '["fashion_mnist"]', _energy_task,
                                allow_empty=True),
     "keep_ratio": _keep_ratio,

@@ -49,6 +49,15 @@ def test_list_notebooks_order_and_selection(notebooks):
         list_notebooks(notebooks, ["07"])
 
 
+def test_summary_notebooks_run_after_every_other(tmp_path):
+    for name in ("00_a", "08_summary", "09_device_conditions", "10_more"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    assert [p.stem for p in list_notebooks(tmp_path)] == [
+        "00_a", "09_device_conditions", "10_more", "08_summary"]
+    assert [p.stem for p in list_notebooks(tmp_path, ["08", "09"])] == [
+        "09_device_conditions", "08_summary"]
+
+
 @pytest.mark.slow
 def test_reproduce_injects_profile_and_writes_outputs(notebooks, tmp_path, monkeypatch):
     monkeypatch.delenv("RRAMPAPER_FIGURES_DIR", raising=False)

@@ -157,13 +157,24 @@ def default_notebooks_dir() -> Path:
     return root / "notebooks"
 
 
+#: Topics of notebooks that tabulate what the others stored: they run after every other
+#: notebook whatever their number (``08_summary`` reads the headlines ``09`` writes).
+RUNS_LAST: tuple[str, ...] = ("summary",)
+
+
+def _run_order(path: Path) -> tuple[bool, str]:
+    return (path.stem.split("_", 1)[1] in RUNS_LAST, path.name)
+
+
 def list_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
-    """The ``NN_topic.ipynb`` notebooks of ``notebooks_dir`` in order.
+    """The ``NN_topic.ipynb`` notebooks of ``notebooks_dir`` in run order: by number, except
+    that the topics of :data:`RUNS_LAST` come after all others.
 
     ``only`` selects notebooks by their two-digit prefix or full stem (e.g. ``["00", "01"]``);
     an entry that matches nothing raises ``ValueError``.
     """
-    found = sorted(p for p in Path(notebooks_dir).iterdir() if _NOTEBOOK.match(p.name))
+    found = sorted((p for p in Path(notebooks_dir).iterdir() if _NOTEBOOK.match(p.name)),
+                   key=_run_order)
     if not found:
         raise FileNotFoundError(f"no NN_topic.ipynb notebooks in {notebooks_dir}")
     if not only:
@@ -175,7 +186,7 @@ def list_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> li
             names = ", ".join(p.stem for p in found)
             raise ValueError(f"only={key!r} matches no notebook; available: {names}")
         selected.extend(m for m in matches if m not in selected)
-    return sorted(selected)
+    return sorted(selected, key=_run_order)
 
 
 def reproduce(
