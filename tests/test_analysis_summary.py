@@ -32,6 +32,10 @@ def test_headlines_round_trip_and_table(tmp_path):
     assert (model["ours"], model["seeds"]) == ("+97.2", "model")
     page = write_markdown(summary_table(loaded), tmp_path / "summary.md", title="Summary").read_text()
     assert page.startswith("# Summary") and "| +10.0 ± 1.0 |" in page and "| no |" in page
+    # a postscript (notebook 09's sections) comes after the table, once
+    page = write_markdown(summary_table(loaded), tmp_path / "summary.md", title="Summary",
+                          postscript="## Device state\n\nno: far apart\n").read_text()
+    assert page.index("| +10.0 ± 1.0 |") < page.index("## Device state") and page.endswith("far apart\n")
     # saving the same claim/variant/profile again replaces the record
     save_headline(Headline("fashion_mnist.accuracy_gain", "TO − WO post-verify", "quick", [0], 16.0, 0.0),
                   folder=tmp_path)

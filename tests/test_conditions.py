@@ -285,3 +285,42 @@ def test_crossings_table_on_real_sweeps(real_sweep):
     noise = table[(table["axis"] == "programming_noise") & (table["WO"] == "WO open-loop")].iloc[0]
     gap = gaps(sweeps["programming_noise"]).sel(level=1.0, approach="WO open-loop", seed=0)
     assert noise["gap at preset"] == pytest.approx(float(gap))
+
+
+def test_drive_sweeps_are_cheaper_and_say_so():
+    from rrampaper.experiments.conditions import sweep_levels, sweep_task
+    assert sweep_levels("programming_noise", "drive", "quick") == (1.0, 3.0, 10.0)
+    assert sweep_levels("programming_noise", "fashion_mnist", "quick") == (0.5, 1.0, 2.0, 5.0, 10.0)
+    assert sweep_levels("adc_bits", "drive", "smoke") == AXES["adc_bits"].levels_for("smoke")
+    drive = sweep_task("drive")
+    assert (drive.window, drive.stride) == (96, 96)
+    assert sweep_task("fashion_mnist").data_signature() == "registry"
+    for task in ("drive",):   # every reduced level list passes through the preset's level
+        for axis, levels in conditions.TASK_LEVELS[(task, "quick")].items():
+            assert any(conditions._is_preset(AXES[axis], v, technology(MACRO)) for v in levels), axis
+
+
+def test_records_round_trip_and_bad_files(real_sweep, tmp_path):
+    _, _, _, sweeps = real_sweep
+    crossings = analysis.crossings_table({"fashion_mnist": sweeps}, n_boot=20)
+    table = one_state_table({"fashion_mnist": sweeps})
+    answer = one_state_answer(table, ["fashion_mnist"])
+    path = analysis.save_records("smoke", MACRO, [0], crossings, table, answer, folder=tmp_path)
+    assert path == tmp_path / "conditions" / "smoke-nature2026.json"
+    records = analysis.load_records("smoke", folder=tmp_path)
+    assert records["answer"] == answer and records["technology"] == MACRO
+    assert len(records["crossings"]) == len(crossings)
+    page = analysis.records_markdown(records)
+    assert "## Device state that reproduces each published gap" in page and answer in page
+    # one table row per (task, WO), one column per swept axis
+    assert page.count("| fashion_mnist | +17.3 |") == 3
+    assert analysis.load_records("quick", folder=tmp_path) is None
+    path.write_text("{not json")
+    with pytest.raises(StoredFileError, match="not readable JSON"):
+        analysis.load_records("smoke", folder=tmp_path)
+    path.write_text('{"profile": "quick"}')
+    with pytest.raises(StoredFileError, match="does not hold the device-condition records"):
+        analysis.load_records("smoke", folder=tmp_path)
+    with pytest.raises(ParameterError, match="lacks the column"):
+        analysis.save_records("smoke", MACRO, [0], crossings.drop(columns="found"), table, answer,
+                              folder=tmp_path)

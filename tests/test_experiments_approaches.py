@@ -26,7 +26,7 @@ FIGURE_COLOURS = {
     "WO write-verify": "#cc78bc",
     "in-situ WO": "#ca9161",
     "hardware-aware WO": "#56b4e9",
-    "HWA WO write-verify": "#fbafe4",
+    "HWA WO write-verify": "#6a3d9a",
     "HWA WO open-loop": "#ece133",
 }
 

@@ -217,7 +217,8 @@ def _hwa_wo(exp: Experiment, task: Task, hyper: Hyper) -> Method:
 
 
 #: Every compared approach, by key, in the order the figures list them (colours: seaborn
-#: "colorblind" palette).
+#: "colorblind" palette; HWA WO write-verify a dark purple, "#6a3d9a" of ColorBrewer's Paired,
+#: because the palette's light pink beside WO write-verify's pink could not be told apart).
 APPROACHES: dict[str, Approach] = {a.key: a for a in (
     Approach("software_TO", "software TO", "#0173b2", "trained", _software_to,
              counters=("set", "reset")),
@@ -234,7 +235,7 @@ APPROACHES: dict[str, Approach] = {a.key: a for a in (
              source="software_WO", program="write_verify", counters=("pulses",)),
     Approach("hwa_WO", "hardware-aware WO", "#56b4e9", "trained", _hwa_wo,
              counters=("set", "reset")),
-    Approach("hwa_wo_write_verify", "HWA WO write-verify", "#fbafe4", "programmed",
+    Approach("hwa_wo_write_verify", "HWA WO write-verify", "#6a3d9a", "programmed",
              source="hwa_WO", program="write_verify", counters=("pulses",)),
     Approach("hwa_wo_open_loop", "HWA WO open-loop", "#ece133", "programmed",
              source="hwa_WO", program="open_loop", counters=("pulses",)),
