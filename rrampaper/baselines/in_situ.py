@@ -237,7 +237,7 @@ class InSituWO:
                 atol_s=self.atol_s,
                 max_pulses=self.max_pulses,
                 idle="program",  # in-situ updates write both cells towards g_min + |w| targets
-            )
+            )[0]
             prepared.append((index, name, module, attribute, weight, result))
         initial = sum(result.stats.pulses for *_, result in prepared)
         if self.count_initial and self.write_budget is not None and initial > self.write_budget:

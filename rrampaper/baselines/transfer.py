@@ -230,38 +230,15 @@ def program_tensor(
     max_pulses: int = DEFAULT_MAX_PULSES,
     idle: str = "reset",
     fault_codes: Tensor | None = None,
-    t_inference_s: float = T_REFERENCE_S,
-    relax_gen: torch.Generator | None = None,
-) -> ProgrammedTensor:
-    """Program ``weight`` (weight units) at ``scale_s`` (S per unit) into pairs of ``device``
-    (``idle``: what happens to the unused cell of each pair, see
-    :func:`rrampaper.devices.program_weights`), on cells with ``fault_codes`` (``[*shape, 2]``),
-    then apply IR drop and relaxation to ``t_inference_s`` (standard normals from
-    ``relax_gen``). The statistics compare the weights with the state at ``t_inference_s``."""
-    return program_tensor_times(weight, device, method, scale_s, gen, tolerance=tolerance,
-                                atol_s=atol_s, max_pulses=max_pulses, idle=idle,
-                                fault_codes=fault_codes, times_s=(t_inference_s,),
-                                relax_gen=relax_gen)[0]
-
-
-def program_tensor_times(
-    weight: Tensor,
-    device: Technology,
-    method: str,
-    scale_s: Tensor,
-    gen: torch.Generator,
-    *,
-    tolerance: float = DEFAULT_TOLERANCE,
-    atol_s: float = DEFAULT_ATOL_S,
-    max_pulses: int = DEFAULT_MAX_PULSES,
-    idle: str = "reset",
-    fault_codes: Tensor | None = None,
     times_s: tuple[float, ...] = (T_REFERENCE_S,),
     relax_gen: torch.Generator | None = None,
 ) -> list[ProgrammedTensor]:
-    """:func:`program_tensor` programmed once and read at each of ``times_s``: one
-    :class:`ProgrammedTensor` per time, each equal to what :func:`program_tensor` gives for that
-    time (the same pulses; relaxation from the same standard normals of ``relax_gen``)."""
+    """Program ``weight`` (weight units) at ``scale_s`` (S per unit) into pairs of ``device``
+    (``idle``: what happens to the unused cell of each pair, see
+    :func:`rrampaper.devices.program_weights`), on cells with ``fault_codes`` (``[*shape, 2]``),
+    then apply IR drop and relaxation to each of ``times_s`` (standard normals from
+    ``relax_gen``, the same for every time): one :class:`ProgrammedTensor` per time, programmed
+    once. The statistics compare the weights with the state at that time."""
     w = weight.detach().to("cpu", torch.float64)
     scale = scale_s.to("cpu", torch.float64)
     _, plus, minus = program_weights(
@@ -323,22 +300,13 @@ def program_model(
     technology: Technology | str = "taox_post_verify_static",
     method: str = "write_verify",
     *,
-    seed: int = 0,
-    tolerance: float = DEFAULT_TOLERANCE,
-    atol_s: float = DEFAULT_ATOL_S,
-    max_pulses: int = DEFAULT_MAX_PULSES,
-    weight_scale: str = "per_layer",
-    read_noise_scale: float = 1.0,
-    programming_noise_scale: float = 1.0,
-    train_reads: str = "advance",
-    eval_reads: str = "advance",
-    exclude: Iterable[str] = (),
-    idle: str = "reset",
     t_inference_s: float | None = None,
-    macro_rows: int = 512,
-    macro_cols: int = 512,
+    **options: Any,
 ) -> tuple[nn.Module, ProgrammingReport]:
     """Program a trained model's weights into a device; return the device model and a report.
+
+    The keyword arguments below other than ``t_inference_s`` reach
+    :func:`program_model_over_time` as ``options`` (a misspelt one raises ``TypeError``).
 
     Parameters
     ----------
@@ -388,12 +356,8 @@ def program_model(
     float originals are frozen); its other parameters are copies of the model's.
     """
     t_inference_s = _technology(technology).t_inference_s if t_inference_s is None else t_inference_s
-    ((programmed, report),) = program_model_over_time(
-        model, technology, method, times_s=(t_inference_s,), seed=seed, tolerance=tolerance,
-        atol_s=atol_s, max_pulses=max_pulses, weight_scale=weight_scale,
-        read_noise_scale=read_noise_scale, programming_noise_scale=programming_noise_scale,
-        train_reads=train_reads, eval_reads=eval_reads, exclude=exclude, idle=idle,
-        macro_rows=macro_rows, macro_cols=macro_cols)
+    ((programmed, report),) = program_model_over_time(model, technology, method,
+                                                      times_s=(t_inference_s,), **options)
     return programmed, report
 
 
@@ -421,7 +385,8 @@ def program_model_over_time(
     programming): ``[(programmed_model, report), ...]`` in the order of ``times_s``, each equal
     to ``program_model(..., t_inference_s=t)`` with the same arguments (same pulses, same
     relaxation normals, same reads), at the cost of one programming. The other arguments are
-    those of :func:`program_model`.
+    those of :func:`program_model` (documented there; :func:`program_model` passes its keyword
+    arguments here).
     """
     tech = _technology(technology)
     check_method(method)
@@ -447,7 +412,7 @@ def program_model_over_time(
     for index, (name, module, attribute) in enumerate(targets[0]):
         weight = getattr(module, attribute)
         codes = chip.allocate_fault_codes(tuple(weight.shape)) if chip is not None else None
-        results = program_tensor_times(
+        results = program_tensor(
             weight,
             device,
             method,
