@@ -35,6 +35,8 @@ from rrampaper.analysis import energy
 from rrampaper.analysis.energy import ENERGY_TASKS
 from rrampaper.devices.technologies import TECHNOLOGIES, Technology
 from rrampaper.errors import ParameterError
+from rrampaper.experiments import approaches
+from rrampaper.experiments.conditions import AXES
 from rrampaper.paths import figures_dir
 from rrampaper.profiles import resolve_profile
 from rrampaper.tasks import TASKS
@@ -108,14 +110,10 @@ def _task(name: str, value: Any) -> str:
 
 
 def _axis(name: str, value: Any) -> str:
-    from rrampaper.experiments.conditions import AXES  # deferred: pulls in the training code
-
     return check_choice(name, value, tuple(AXES))
 
 
 def _programmed_wo(name: str, value: Any) -> str:
-    from rrampaper.experiments import approaches  # deferred: pulls in the training code
-
     return check_choice(name, value, approaches.keys("programmed"))
 
 

@@ -185,7 +185,7 @@ def real_sweep(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sweeps")
     base = Experiment(task="fashion_mnist", profile="smoke", technology=MACRO, n_train=600,
                       epochs=2)
-    levels = {"programming_noise": [1.0, 5.0], "fault_rate": [0.0, 0.05],
+    levels = {"programming_noise": [1.0, 10.0], "fault_rate": [0.0, 0.05],
               "t_inference_s": [1.0, 86400.0], "adc_bits": [4.0, 8.0]}
     sweeps = sweep_conditions(base, [0], axes=list(levels), levels=levels, folder=folder,
                               progress=False)
@@ -206,8 +206,9 @@ def test_sweep_values_match_the_package_evaluations(real_sweep):
         program="open_loop", seed=0)
     assert noise.sel(level=1.0, approach="WO write-verify", seed=0) == direct["test"].sel(
         program="write_verify", seed=0)
-    # 5x noisier open-loop pulses cost the open-loop WO accuracy
-    assert noise.sel(level=5.0, approach="WO open-loop", seed=0) < noise.sel(
+    # 10x noisier open-loop pulses cost the open-loop WO accuracy (quick: 86.9 -> 52.1 %; this
+    # 2-epoch smoke model: 60.6 -> 58.5 %)
+    assert noise.sel(level=10.0, approach="WO open-loop", seed=0) < noise.sel(
         level=1.0, approach="WO open-loop", seed=0)
     # TO at the preset = the stored model read as load_trained_model reads it
     from rrampaper.tasks import get_task
