@@ -10,6 +10,10 @@ and the noise levels default to the device model's (:mod:`rrampaper.devices.tech
   tensor to differential conductance pairs, programs them with one open-loop pulse, the write-verify algorithm or a published post-verify spread
   (:func:`rrampaper.devices.program_weights`) and returns the device model plus a
   :class:`ProgrammingReport` (pulses, convergence, relative weight error per tensor).
+  :func:`program_model_over_time` programs once and returns the model read at several times
+  after programming (what a retention sweep needs; equal to one :func:`program_model` per time).
+- :class:`HardwareAwareWO` (:mod:`.hardware_aware`): hardware-aware training, the device's
+  programming and read noise injected in every training forward and its ADC on the outputs.
 - :class:`InSituWO` (:mod:`.in_situ`): in situ. The training-loop hook that programs the initial
   weights and writes the cells whose targets moved, within a write budget (mixed-precision
   in-situ training).
