@@ -123,8 +123,13 @@ class _ADCQuantize(torch.autograd.Function):
         ctx, y: torch.Tensor, full_scale: torch.Tensor, half: int
     ) -> torch.Tensor:
         fs = full_scale.to(dtype=y.dtype, device=y.device)
-        inside = y.abs() <= fs
-        ctx.save_for_backward(inside)
+        if ctx.needs_input_grad[0]:  # the clipping mask only matters for a backward pass
+            ctx.save_for_backward(y.abs() <= fs)
+        if fs.dim() == 0:  # one range for the whole tensor (OutputADC): fewer passes, same values
+            if not bool(fs > 0):
+                return torch.zeros_like(y)
+            lsb = fs / half
+            return torch.clamp(y, -fs, fs).div_(lsb).round_().mul_(lsb)
         positive = fs > 0
         lsb = torch.where(positive, fs / half, torch.ones_like(fs))
         clipped = torch.maximum(torch.minimum(y, fs), -fs)
@@ -196,7 +201,8 @@ class OutputADC(nn.Module):
         """The full scale used for ``y``: ``headroom * max|y|`` (detached, a 0-d tensor)."""
         if y.numel() == 0:
             return torch.zeros((), dtype=y.dtype, device=y.device)
-        return self.headroom * y.detach().abs().max()
+        low, high = torch.aminmax(y.detach())  # max|y| without a temporary |y| tensor
+        return self.headroom * torch.maximum(-low, high)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """``y`` quantized by :func:`adc_quantize` at :meth:`full_scale`."""
