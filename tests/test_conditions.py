@@ -325,3 +325,11 @@ def test_records_round_trip_and_bad_files(real_sweep, tmp_path):
     with pytest.raises(ParameterError, match="lacks the column"):
         analysis.save_records("smoke", MACRO, [0], crossings.drop(columns="found"), table, answer,
                               folder=tmp_path)
+
+
+def test_a_bad_level_fails_before_any_training(tmp_path):
+    base = Experiment(task="fashion_mnist", profile="smoke", technology=MACRO)
+    with pytest.raises(ParameterError, match="fault_rate level=2.0"):
+        sweep_conditions(base, [0], axes=["fault_rate"], levels={"fault_rate": [0.0, 2.0]},
+                         folder=tmp_path, progress=False)
+    assert not any(tmp_path.iterdir())  # nothing trained, nothing stored

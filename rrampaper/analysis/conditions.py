@@ -48,6 +48,7 @@ import xarray as xr
 from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path
 from rrampaper.analysis.paper import NATURE, VERSIONS, claim
+from rrampaper.analysis.summary import format_time
 from rrampaper.errors import ParameterError, StoredFileError
 from rrampaper.experiments.conditions import AXES, gaps
 from rrampaper.paths import results_dir
@@ -325,18 +326,11 @@ def load_records(profile: str, version: str = NATURE,
     return data
 
 
-def _time_text(t_s: float) -> str:
-    for seconds, text in ((365.25 * 86400, "y"), (86400.0, "d"), (3600.0, "h"), (60.0, "min")):
-        if t_s >= seconds:
-            return f"{t_s / seconds:g} {text}"
-    return f"{t_s:g} s"
-
-
 def records_markdown(records: Mapping[str, Any]) -> str:
     """The two sections notebook 08 adds to ``figures/summary.md``: the device state that
     reproduces each published gap (crossings per axis), and one state for all three."""
     rows = pd.DataFrame(records["crossings"])
-    where = (f"{records['technology']} preset, t_inference = {_time_text(records['t_inference_s'])} "
+    where = (f"{records['technology']} preset, t_inference = {format_time(records['t_inference_s'])} "
              f"unless the axis changes it; seeds {records['seeds']}; paper: "
              f"{VERSIONS[records['version']]}")
     lines = ["## Device state that reproduces each published gap", "",

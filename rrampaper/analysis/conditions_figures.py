@@ -17,6 +17,7 @@ import xarray as xr
 from rrampaper.analysis.comparison import color
 from rrampaper.analysis.conditions import paper_gap
 from rrampaper.analysis.paper import NATURE, VERSIONS
+from rrampaper.analysis.summary import format_time
 from rrampaper.errors import ParameterError
 from rrampaper.experiments.conditions import AXES, gaps
 
@@ -24,15 +25,13 @@ from rrampaper.experiments.conditions import AXES, gaps
 TASK_TITLES: dict[str, str] = {"fashion_mnist": "Fashion-MNIST", "spoken_digit": "spoken digit",
                                "drive": "DRIVE"}
 
-#: Tick positions (s) and labels of time axes.
-TIME_TICKS: tuple[tuple[float, str], ...] = (
-    (1.0, "1 s"), (60.0, "1 min"), (3600.0, "1 h"), (86400.0, "1 d"), (365.25 * 86400.0, "1 y"),
-    (3652.5 * 86400.0, "10 y"))
+#: Tick positions of time axes, seconds (labelled by :func:`rrampaper.analysis.summary.format_time`).
+TIME_TICKS_S: tuple[float, ...] = (1.0, 60.0, 3600.0, 86400.0, 365.25 * 86400.0, 3652.5 * 86400.0)
 
 
 def _time_axis(ax: plt.Axes, lo: float, hi: float) -> None:
-    ticks = [(t, s) for t, s in TIME_TICKS if lo * 0.99 <= t <= hi * 1.01]
-    ax.set_xticks([t for t, _ in ticks], [s for _, s in ticks])
+    ticks = [t for t in TIME_TICKS_S if lo * 0.99 <= t <= hi * 1.01]
+    ax.set_xticks(ticks, [format_time(t) for t in ticks])
     ax.minorticks_off()
 
 

@@ -320,9 +320,9 @@ def _evaluate_block(base: Experiment, seed: int, axis: Axis, levels: Sequence[fl
                 cache[k] = score(copy.deepcopy(preset_programmed(key)))
         return cache[k]
 
+    states = [condition(tech, axis.name, level) for level in levels]
     values = np.full((len(levels), 1 + len(wo)), np.nan)
-    for i, level in enumerate(levels):
-        state = condition(tech, axis.name, level)
+    for i, (level, state) in enumerate(zip(levels, states, strict=True)):
         if state.to_kwargs is None or _is_preset(axis, level, tech):
             values[i, 0] = preset_score(TO_KEY)
         else:
@@ -343,9 +343,9 @@ def _evaluate_block(base: Experiment, seed: int, axis: Axis, levels: Sequence[fl
                 attach_output_adc(model, int(level) or None, headroom=tech.adc_headroom)
                 values[i, j] = score(model)
             else:
-                state = condition(tech, axis.name, level)
-                programmed, _ = baselines.program_model(trained(sources[key]), state.tech, program,
-                                                        seed=seed, **state.program_kwargs)
+                programmed, _ = baselines.program_model(trained(sources[key]), states[i].tech,
+                                                        program, seed=seed,
+                                                        **states[i].program_kwargs)
                 values[i, j] = score(programmed)
     return values
 
@@ -402,11 +402,17 @@ def sweep_conditions(
     if not seeds:
         raise ParameterError("seeds is empty; give at least one seed")
     kwargs = {} if folder is None else {"folder": folder}
+    tech = technology(base.technology)
+    axis_levels = {name: tuple(float(v) for v in levels.get(name, sweep_levels(name, base.task,
+                                                                                base.profile)))
+                   for name in names}
+    for name, lv in axis_levels.items():
+        for v in lv:
+            condition(tech, name, v)  # every level checked before any training or evaluation
     if train:
         for method in (TO_KEY, *sorted(set(sources.values()))):
             for seed in seeds:
                 run(base.replace(method=method, seed=seed), progress=progress, **kwargs)
-    tech = technology(base.technology)
     task = get_task(base.task)
     labels = [approaches.label(TO_KEY), *(approaches.label(k) for k in wo)]
     cache: dict = {}
@@ -415,10 +421,7 @@ def sweep_conditions(
     bar = progress_bar(total=len(blocks), desc=f"{base.task} device sweeps", enabled=progress)
     per_axis: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for name, seed in blocks:
-        spec = AXES[name]
-        lv = tuple(float(v) for v in levels.get(name, sweep_levels(name, base.task, base.profile)))
-        for v in lv:
-            condition(tech, name, v)  # validate every level before any work
+        spec, lv = AXES[name], axis_levels[name]
         config = _sweep_config(base, seed, spec, lv, wo, sources)
         values = None if recompute else _load_block(config, lv, len(labels), folder)
         if values is None:
@@ -430,8 +433,7 @@ def sweep_conditions(
         bar.update(1)
     bar.close()
     for name in names:
-        spec = AXES[name]
-        lv = tuple(float(v) for v in levels.get(name, sweep_levels(name, base.task, base.profile)))
+        spec, lv = AXES[name], axis_levels[name]
         data = np.stack(per_axis[name], axis=-1)
         out[name] = xr.DataArray(
             data, dims=("level", "approach", "seed"),
