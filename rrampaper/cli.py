@@ -68,7 +68,8 @@ def _reproduce(args: argparse.Namespace) -> int:
 #: ``rrampaper train`` options named by the :class:`Experiment` field they set.
 _TRAIN_OPTIONS = {"seed": "--seeds", "technology": "--technology", "keep_ratio": "--keep-ratio",
                   "epochs": "--epochs", "n_train": "--n-train", "lr": "--lr",
-                  "weight_decay": "--weight-decay", "train_reads": "--train-reads"}
+                  "weight_decay": "--weight-decay", "train_reads": "--train-reads",
+                  "momentum": "--momentum", "schedule": "--schedule"}
 
 
 def _train_experiments(args: argparse.Namespace) -> tuple[Experiment, list[int]]:
@@ -83,7 +84,8 @@ def _train_experiments(args: argparse.Namespace) -> tuple[Experiment, list[int]]
         base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
                           keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
                           lr=args.lr, weight_decay=args.weight_decay,
-                          train_reads=args.train_reads)
+                          train_reads=args.train_reads, momentum=args.momentum,
+                          schedule=args.schedule)
         seeds = study.seeds_for(args.profile, args.seeds)
         for seed in seeds:
             base.replace(seed=seed)
@@ -201,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--n-train", type=int, help="override the profile's training-set size")
     tr.add_argument("--lr", type=float, help="override the profile's learning rate")
     tr.add_argument("--weight-decay", type=float, help="override the profile's weight decay")
+    tr.add_argument("--momentum", type=float,
+                    help="override the profile's SGD momentum (0 for plain SGD)")
+    tr.add_argument("--schedule",
+                    help="override the profile's learning-rate schedule: cosine or constant")
     tr.add_argument("--train-reads", default="advance",
                     help="hardware TO: 'advance' (a fresh chip read per batch, default) or "
                          "'fixed' (read 0 throughout, as the official scripts)")

@@ -32,6 +32,8 @@ def _one_line_error(capsys) -> str:
     (["--lr", "nan"], "rrampaper train: --lr=nan is outside the valid range (0, 10]"),
     (["--lr", "inf"], "rrampaper train: --lr=inf is outside the valid range (0, 10]"),
     (["--weight-decay", "inf"], "rrampaper train: --weight-decay=inf is outside the valid range [0, 1]"),
+    (["--momentum", "1"], "rrampaper train: --momentum=1.0 is outside the valid range [0, 1)"),
+    (["--schedule", "step"], "rrampaper train: --schedule='step' is not valid"),
     (["--epochs", "0"], "rrampaper train: --epochs=0 must be an integer >= 1"),
     (["--n-train", "0"], "rrampaper train: --n-train=0 must be an integer >= 1"),
     (["--technology", "nope"], "rrampaper train: --technology='nope' is not valid; choose one of "

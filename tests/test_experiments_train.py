@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rrampaper.experiments import train
-from rrampaper.experiments.train import Experiment, run
+from rrampaper.experiments.train import Experiment, run, run_config
 
 TINY = {"profile": "smoke", "n_train": 600, "epochs": 2}  # the size of conftest's `splits`
 
@@ -23,6 +23,28 @@ def test_experiment_validates_its_fields():
     assert Experiment(profile="paper", weight_decay=0.0).hyper().weight_decay == 0.0
     with pytest.raises(ValueError, match=r"weight_decay=-0.1 is outside the valid range"):
         Experiment(weight_decay=-0.1)
+
+
+def test_optimizer_overrides_reach_the_optimizer_and_name_a_new_run():
+    """The official spoken-digit hardware optimiser: plain SGD 0.1 at a constant rate."""
+    plain = Experiment(task="spoken_digit", method="hardware_TO", profile="paper", momentum=0.0,
+                       weight_decay=0.0, schedule="constant")
+    hyper = plain.hyper()
+    assert (hyper.optimizer, hyper.lr, hyper.momentum, hyper.weight_decay, hyper.schedule) == (
+        "sgd", 0.1, 0.0, 0.0, "constant")
+    assert Experiment(task="spoken_digit", profile="paper").hyper().momentum == 0.9
+    model = torch.nn.Linear(3, 2)
+    group = train._optimizer(model, hyper, hyper.lr).param_groups[0]
+    assert (group["momentum"], group["weight_decay"]) == (0.0, 0.0)
+    default = Experiment(task="spoken_digit", method="hardware_TO", profile="paper")
+    assert train.run_key(plain) != train.run_key(default)
+    # an override equal to the profile's value names the same run; unset fields name none
+    assert train.run_key(default.replace(momentum=0.9, schedule="cosine")) == train.run_key(default)
+    assert "momentum" not in run_config(default)["experiment"]
+    with pytest.raises(ValueError, match=r"momentum=1.0 is outside the valid range \[0, 1\)"):
+        Experiment(momentum=1.0)
+    with pytest.raises(ValueError, match="schedule='step' is not valid"):
+        Experiment(schedule="step")
 
 
 @pytest.mark.slow

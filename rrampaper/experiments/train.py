@@ -59,11 +59,13 @@ from rrampaper.experiments import store
 from rrampaper.paths import results_dir
 from rrampaper.profiles import PROFILES
 from rrampaper.tasks import TASKS, Hyper, Splits, Task, get_task
+from rrampaper.tasks.base import SCHEDULES
 
 RESULT_KIND = "train"
 
 #: Fields of :class:`Experiment` that override the profile's :class:`Hyper` values.
-HYPER_OVERRIDES: tuple[str, ...] = ("epochs", "lr", "n_train", "weight_decay")
+HYPER_OVERRIDES: tuple[str, ...] = ("epochs", "lr", "n_train", "weight_decay", "momentum",
+                                     "schedule")
 
 #: How hardware TO reads the chip during training (``Experiment.train_reads``).
 TRAIN_READ_POLICIES: tuple[str, ...] = ("advance", "fixed")
@@ -105,8 +107,10 @@ class Experiment:
         Seeds the validation split, the random weights, the scores, the chip and the batches.
     profile:
         ``"smoke"``, ``"quick"`` or ``"paper"``: the task's hyper-parameters.
-    epochs, lr, n_train, weight_decay:
-        Optional overrides of the profile's values.
+    epochs, lr, n_train, weight_decay, momentum, schedule:
+        Optional overrides of the profile's values (``momentum``: SGD only, in [0, 1);
+        ``schedule``: ``"cosine"`` or ``"constant"``). The official spoken-digit hardware script,
+        for example, is ``lr=0.1, momentum=0.0, weight_decay=0.0, schedule="constant"``.
     write_budget:
         ``insitu_WO`` only: programming pulses allowed for the weight updates of the whole run
         (``None``: unlimited); the initial programming of the weights is not charged (a choice
@@ -130,6 +134,8 @@ class Experiment:
     write_budget: int | None = None
     weight_decay: float | None = None
     train_reads: str = "advance"
+    momentum: float | None = None
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         # every field is checked here, so that a bad value fails when the experiment is made,
@@ -153,6 +159,10 @@ class Experiment:
         if self.weight_decay is not None:
             check_range("weight_decay", self.weight_decay, 0.0, 1.0)
         check_choice("train_reads", self.train_reads, TRAIN_READ_POLICIES)
+        if self.momentum is not None:
+            check_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        if self.schedule is not None:
+            check_choice("schedule", self.schedule, SCHEDULES)
 
     def hyper(self, task: Task | None = None) -> Hyper:
         """The task's hyper-parameters for this profile, with this experiment's overrides."""

@@ -16,6 +16,9 @@ from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.errors import ParameterError
 from rrampaper.topology import reads
 
+#: Learning-rate schedules a :class:`Hyper` can name.
+SCHEDULES: tuple[str, ...] = ("cosine", "constant")
+
 
 @dataclass(frozen=True)
 class Hyper:
@@ -64,7 +67,7 @@ class Hyper:
         check_positive_int("batch_size", self.batch_size)
         check_positive_int("eval_batch_size", self.eval_batch_size)
         check_choice("optimizer", self.optimizer, ("sgd", "adam"))
-        check_choice("schedule", self.schedule, ("cosine", "constant"))
+        check_choice("schedule", self.schedule, SCHEDULES)
         check_range("lr", self.lr, 0.0, 10.0, low_open=True)
         check_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
         check_range("weight_decay", self.weight_decay, 0.0, 1.0)
