@@ -51,6 +51,7 @@ from torch import Tensor, nn
 from rrampaper import topology
 from rrampaper._checks import check_bool, check_choice, check_positive_int, check_range
 from rrampaper._io import atomic_path, ensure_writable
+from rrampaper._locks import run_lock
 from rrampaper._progress import progress_bar
 from rrampaper.devices.technologies import TECHNOLOGIES, Technology
 from rrampaper.errors import DivergedError, ParameterError, StoredFileError
@@ -509,6 +510,21 @@ def run(
     device = resolve_device(device)
     for place in (folder, folder / "checkpoints", folder / "models"):
         ensure_writable(place, "results folder")
+    target = store.result_path(run_config(exp, task), kind=RESULT_KIND, folder=folder)
+    # one worker per configuration: another process on the same results folder (a grid's
+    # workers) that holds the lock trains it; this one waits and loads what it stored
+    with run_lock(target) as lock:
+        if lock.waited or not retrain:
+            stored = _stored_result(exp, task, folder)
+            if stored is not None:
+                return stored
+        return _train(exp, task, hyper, folder, retrain=retrain, device=device,
+                      progress=progress, splits=splits)
+
+
+def _train(exp: Experiment, task: Task, hyper: Hyper, folder: Path, *, retrain: bool,
+           device: torch.device, progress: bool, splits: Splits | None) -> xr.Dataset:
+    """The training of :func:`run` (its result not stored yet; the caller holds its lock)."""
     data = splits if splits is not None else task.run_splits(hyper, exp.seed, folder=folder)
     method, model, optimizer, scheduler = _fresh(exp, task, hyper, device)
     history: dict[str, list[float]] = {k: [] for k in HISTORY}
@@ -522,7 +538,7 @@ def run(
             os.replace(ckpt, aside)
             warnings.warn(f"{ckpt}: the checkpoint cannot be used ({problem}); moved it to "
                           f"{aside} and training {exp.task} {exp.method} seed {exp.seed} from "
-                          f"its first epoch", RuntimeWarning, stacklevel=2)
+                          f"its first epoch", RuntimeWarning, stacklevel=3)
             method, model, optimizer, scheduler = _fresh(exp, task, hyper, device)
     x_train, y_train = data.train
     bar = progress_bar(range(state["epoch"], hyper.epochs), enabled=progress,
