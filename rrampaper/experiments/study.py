@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from rrampaper._progress import report
 from rrampaper.devices import ScaledNoise
 from rrampaper.devices import technology as device_technology
 from rrampaper.experiments import approaches
+from rrampaper.experiments.executors import EXECUTOR_ENV, Executor, SerialExecutor
+from rrampaper.experiments.grid import grid_runs, run_grid
 from rrampaper.experiments.train import (
     Experiment,
     evaluate,
@@ -52,6 +55,7 @@ def train_grid(
     *,
     retrain: bool = False,
     progress: bool = True,
+    executor: str | Executor | None = None,
     **run_kwargs: Any,
 ) -> xr.Dataset:
     """Train every labelled experiment for every seed; stack the records.
@@ -68,6 +72,14 @@ def train_grid(
         Ignore stored results.
     progress:
         Show progress bars.
+    executor:
+        Where the runs that are not stored yet are trained
+        (:mod:`rrampaper.experiments.executors`): ``None`` reads ``$RRAMPAPER_EXECUTOR`` and
+        defaults to this process, one run after the other; ``"local"``, ``"dask"``, ``"slurm"``
+        or an executor object trains them in parallel (:func:`rrampaper.experiments.grid.run_grid`),
+        after which the records are read back from the store, exactly as a serial run leaves
+        them. A failed run raises :class:`~rrampaper.experiments.grid.GridFailed` once the
+        others are stored.
 
     Returns
     -------
@@ -79,6 +91,12 @@ def train_grid(
     """
     if not experiments:
         raise ValueError("experiments is empty; give at least one {label: Experiment}")
+    chosen = executor if executor is not None else os.environ.get(EXECUTOR_ENV) or None
+    if chosen not in (None, "serial") and not isinstance(chosen, SerialExecutor):
+        run_grid(grid_runs(experiments, seeds), executor=executor, retrain=retrain,
+                 progress=progress, folder=run_kwargs.get("folder"),
+                 device=run_kwargs.get("device", "auto"))
+        retrain = False  # every run is stored now: the loop below reads them back
     splits_cache: dict[tuple, Any] = {}
     per_method = []
     total = len(experiments) * len(seeds)
