@@ -8,6 +8,8 @@ Examples
 ``rrampaper check-html``                  open figures/html/*.html headless; are the figures shown?
 ``rrampaper train fashion_mnist --profile paper --device cuda --wo-on-device``
                                           train (or load) runs for the notebooks, e.g. on a GPU
+``rrampaper sweep spoken_digit --executor local --workers 2``
+                                          a grid of runs on a process pool, Dask or SLURM
 
 Bad input (an option, a missing or corrupt file, an unwritable folder) is reported as one line,
 ``rrampaper <command>: <message>``, with exit code 2; ``rrampaper --debug <command> ...`` shows
@@ -17,18 +19,21 @@ the traceback instead. Exit code 1 means the command ran but something failed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from rrampaper import __version__
-from rrampaper._checks import check_range
+from rrampaper._checks import check_positive_int, check_range
 from rrampaper._io import ensure_writable
+from rrampaper.cli_sweep import add_sweep_parser, add_training_options, experiment_from_args
 from rrampaper.data import check_all
 from rrampaper.errors import ParameterError, RrampaperError
 from rrampaper.experiments import approaches, study
+from rrampaper.experiments.executors import EXECUTOR_ENV, EXECUTORS
 from rrampaper.experiments.html_check import check_folder
 from rrampaper.experiments.reproduce import NotebookFailed, reproduce
-from rrampaper.experiments.train import Experiment, resolve_device
+from rrampaper.experiments.train import resolve_device
 from rrampaper.paths import figures_dir, results_dir
 from rrampaper.profiles import DEFAULT_PROFILE, PROFILES
 from rrampaper.tasks import TASKS
@@ -38,6 +43,13 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     # bad options and missing folders reach main() (one line, exit 2); a notebook that fails
     # (exception, time limit, dead kernel) is a run that failed: exit 1
+    if args.workers is not None:
+        check_positive_int("--workers", args.workers)
+        if args.executor not in ("local", "dask"):
+            raise ParameterError("--workers needs --executor local or --executor dask")
+    if args.executor is not None:  # the kernels inherit it: every grid without an executor uses it
+        spec = args.executor + (f":{args.workers}" if args.workers is not None else "")
+        os.environ[EXECUTOR_ENV] = spec
     if args.cell_timeout is not None:
 
         check_range("--cell-timeout", args.cell_timeout, 0, float("inf"), unit="s")
@@ -65,42 +77,11 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-#: ``rrampaper train`` options named by the :class:`Experiment` field they set.
-_TRAIN_OPTIONS = {"seed": "--seeds", "technology": "--technology", "keep_ratio": "--keep-ratio",
-                  "epochs": "--epochs", "n_train": "--n-train", "lr": "--lr",
-                  "weight_decay": "--weight-decay", "train_reads": "--train-reads",
-                  "momentum": "--momentum", "schedule": "--schedule"}
-
-
-def _train_experiments(args: argparse.Namespace) -> tuple[Experiment, list[int]]:
-    """The base experiment and the seeds of ``rrampaper train``, checked before anything runs.
-
-    :class:`Experiment` holds the one set of valid ranges; its error is re-worded to name the
-    option as it is typed (``--keep-ratio=2`` rather than ``keep_ratio=2``).
-    """
-    if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
-        raise ParameterError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed; give each once")
-    try:
-        base = Experiment(task=args.task, profile=args.profile, technology=args.technology,
-                          keep_ratio=args.keep_ratio, epochs=args.epochs, n_train=args.n_train,
-                          lr=args.lr, weight_decay=args.weight_decay,
-                          train_reads=args.train_reads, momentum=args.momentum,
-                          schedule=args.schedule)
-        seeds = study.seeds_for(args.profile, args.seeds)
-        for seed in seeds:
-            base.replace(seed=seed)
-    except ParameterError as error:
-        field = str(error).split("=", 1)[0]
-        if field not in _TRAIN_OPTIONS:
-            raise
-        raise ParameterError(_TRAIN_OPTIONS[field] + str(error)[len(field):]) from None
-    return base, seeds
-
-
 def _train(args: argparse.Namespace) -> int:
 
     # every check before the first epoch: errors reach main(), which prints them on one line
-    base, seeds = _train_experiments(args)
+    base, seeds = experiment_from_args(args, task=args.task, technology=args.technology,
+                                       keep_ratio=args.keep_ratio)
     device = resolve_device(args.device, name="--device")
     folder = args.results_dir
     ensure_writable(folder or results_dir(), "results folder")
@@ -178,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output-dir", help="folder for figures (default <repo>/figures)")
     rep.add_argument("--retrain", action="store_true",
                      help="retrain instead of reusing stored results")
+    rep.add_argument("--executor", choices=EXECUTORS,
+                     help="where the notebooks' trainings and device sweeps run (default: in the "
+                          "notebook's kernel, one after the other; 'local': worker processes, one "
+                          "per core); sets $RRAMPAPER_EXECUTOR for the kernels")
+    rep.add_argument("--workers", type=int, help="with --executor local or dask: worker processes")
     rep.add_argument("--cell-timeout", type=float, metavar="SECONDS",
                      help="fail when one cell runs longer (default per profile: smoke 600, "
                           "quick 3600, paper no limit; 0: no limit)")
@@ -193,32 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--approach", nargs="+", choices=approaches.trained_methods(),
                     default=["software_TO", "hardware_TO", "software_WO"],
                     help="methods to train (default: software_TO hardware_TO software_WO)")
-    tr.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
-                    help=f"run size (default {DEFAULT_PROFILE})")
-    tr.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
-    tr.add_argument("--technology", default="taox_40nm_macro",
-                    help="device preset of hardware runs and of --wo-on-device (default taox_40nm_macro)")
-    tr.add_argument("--keep-ratio", type=float, default=0.5, help="fraction kept by TO (default 0.5)")
-    tr.add_argument("--epochs", type=int, help="override the profile's epochs")
-    tr.add_argument("--n-train", type=int, help="override the profile's training-set size")
-    tr.add_argument("--lr", type=float, help="override the profile's learning rate")
-    tr.add_argument("--weight-decay", type=float, help="override the profile's weight decay")
-    tr.add_argument("--momentum", type=float,
-                    help="override the profile's SGD momentum (0 for plain SGD)")
-    tr.add_argument("--schedule",
-                    help="override the profile's learning-rate schedule: cosine or constant")
-    tr.add_argument("--train-reads", default="advance",
-                    help="hardware TO: 'advance' (a fresh chip read per batch, default) or "
-                         "'fixed' (read 0 throughout, as the official scripts)")
-    tr.add_argument("--device", default="auto",
-                    help="auto (CUDA if present), cpu, cuda, cuda:N or mps (checked before training)")
-    tr.add_argument("--results-dir", help="results folder (default $RRAMPAPER_RESULTS_DIR or <repo>/results)")
+    add_training_options(tr)
     tr.add_argument("--wo-on-device", action="store_true",
                     help="also program the software_WO and hwa_WO models onto the device with the "
                          "technology's programs: its post-verify spread where it publishes one, "
                          "else one open-loop pulse per cell; then write-verify")
-    tr.add_argument("--retrain", action="store_true", help="train again instead of loading stored runs")
     tr.set_defaults(handler=_train)
+    add_sweep_parser(commands)
 
     html = commands.add_parser("check-html", help="open the HTML pages headless and check their figures")
     html.add_argument("folder", nargs="?", help="folder of .html pages (default <figures>/html)")

@@ -37,6 +37,7 @@ from rrampaper.devices.technologies import TECHNOLOGIES, Technology
 from rrampaper.errors import ParameterError
 from rrampaper.experiments import approaches
 from rrampaper.experiments.conditions import AXES
+from rrampaper.experiments.executors import EXECUTORS
 from rrampaper.paths import figures_dir
 from rrampaper.profiles import resolve_profile
 from rrampaper.tasks import TASKS
@@ -113,6 +114,19 @@ def _axis(name: str, value: Any) -> str:
     return check_choice(name, value, tuple(AXES))
 
 
+def _executor(name: str, value: Any) -> str:
+    """An executor name of :data:`rrampaper.experiments.executors.EXECUTORS`, optionally with
+    ``:N`` workers (``"local:2"``) or ``:<address>`` for Dask."""
+    if not isinstance(value, str):
+        raise ParameterError(f"{name}={value!r} must be an executor name, one of {list(EXECUTORS)}")
+    kind, _, extra = value.partition(":")
+    check_choice(name, kind, EXECUTORS)
+    if extra and kind != "dask" and not extra.isdigit():
+        raise ParameterError(f"{name}={value!r}: the part after ':' must be a number of workers "
+                             f"(e.g. 'local:2')")
+    return value
+
+
 def _programmed_wo(name: str, value: Any) -> str:
     return check_choice(name, value, approaches.keys("programmed"))
 
@@ -186,6 +200,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "keep_ratio": _keep_ratio,
     "weight_decay": _none_or(_weight_decay),
     "retrain": check_bool,
+    "executor": _none_or(_executor),
     "backward_on_chip": check_bool,
     "use_imagenet": _none_or(check_bool),
     "scenario": _choice(_energy_options("SCENARIOS")),

@@ -4,6 +4,7 @@ interpolation, the bootstrap over seeds, the one-state search, and one real swee
 models checked against the package's other evaluation paths."""
 
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from rrampaper.devices import technology
 from rrampaper.errors import ParameterError, StoredFileError
 from rrampaper.experiments import conditions
 from rrampaper.experiments.conditions import AXES, condition, gaps, sweep_conditions
+from rrampaper.experiments.executors import LocalExecutor
 from rrampaper.experiments.train import Experiment, evaluate, load_trained_model, resolve_device
 
 MACRO = "taox_40nm_macro"
@@ -333,3 +335,23 @@ def test_a_bad_level_fails_before_any_training(tmp_path):
         sweep_conditions(base, [0], axes=["fault_rate"], levels={"fault_rate": [0.0, 2.0]},
                          folder=tmp_path, progress=False)
     assert not any(tmp_path.iterdir())  # nothing trained, nothing stored
+
+
+@pytest.mark.slow
+def test_sweeps_on_worker_processes_equal_the_serial_sweeps(real_sweep, tmp_path):
+    """The (task, seed) jobs on two local workers store the blocks a serial sweep stores (the
+    same trained models, copied; evaluations in one torch thread, so sums may round apart by a
+    last bit: equal to 1e-9 of the metric)."""
+    base, folder, levels, sweeps = real_sweep
+    for path in [*folder.glob("train-*.nc"), *(folder / "models").glob("*.pt")]:
+        target = tmp_path / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    axes = ["programming_noise", "adc_bits"]
+    with LocalExecutor(workers=2) as executor:
+        parallel = conditions.sweep_tasks([base], [0], axes=axes, levels=levels, folder=tmp_path,
+                                          progress=False, executor=executor)["fashion_mnist"]
+    for axis in axes:
+        np.testing.assert_allclose(parallel[axis].values, sweeps[axis].values, rtol=0, atol=1e-9)
+        assert parallel[axis].attrs == sweeps[axis].attrs
+    assert len(list(tmp_path.glob(f"{conditions.SWEEP_KIND}-*.nc"))) == 2

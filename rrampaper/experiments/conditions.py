@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,13 @@ from rrampaper.devices.faults import REPORTED_FAULT_RATES
 from rrampaper.devices.readout import attach_output_adc
 from rrampaper.errors import ParameterError, StoredFileError
 from rrampaper.experiments import approaches, store
+from rrampaper.experiments.executors import (
+    EXECUTOR_ENV,
+    Executor,
+    SerialExecutor,
+    make_executor,
+)
+from rrampaper.experiments.grid import grid_runs, run_grid
 from rrampaper.experiments.train import (
     Experiment,
     evaluate,
@@ -361,6 +369,7 @@ def sweep_conditions(
     recompute: bool = False,
     progress: bool = True,
     train: bool = True,
+    executor: str | Executor | None = None,
 ) -> dict[str, xr.DataArray]:
     """Hardware TO and each WO of ``wo`` on ``base``'s device, one axis at a time.
 
@@ -384,6 +393,11 @@ def sweep_conditions(
         Progress bar over ``(axis, seed)`` blocks.
     train:
         Train (or load) the needed models first; ``False`` raises when one is missing.
+    executor:
+        Where the models are trained and the blocks evaluated (one job per seed: all its axes,
+        so the preset's programming and scores are shared inside the job); ``None`` reads
+        ``$RRAMPAPER_EXECUTOR`` and defaults to this process. See :func:`sweep_tasks` to
+        spread several tasks over one executor.
 
     Returns
     -------
@@ -409,7 +423,11 @@ def sweep_conditions(
     for name, lv in axis_levels.items():
         for v in lv:
             condition(tech, name, v)  # every level checked before any training or evaluation
-    if train:
+    if _parallel(executor):
+        _sweep_in_parallel([base], seeds, names, {base.task: axis_levels}, wo, folder, recompute,
+                           progress, train, executor)
+        recompute = False  # every block is stored now: the loop below reads them back
+    elif train:
         for method in (TO_KEY, *sorted(set(sources.values()))):
             for seed in seeds:
                 run(base.replace(method=method, seed=seed), progress=progress, **kwargs)
@@ -445,6 +463,118 @@ def sweep_conditions(
                    "evaluation": (sweep_task(base.task).data_signature()
                                   if base.task in SWEEP_TASK_OPTIONS else "the task's own")})
     return out
+
+
+def _parallel(executor: str | Executor | None) -> bool:
+    chosen = executor if executor is not None else os.environ.get(EXECUTOR_ENV) or None
+    return chosen not in (None, "serial") and not isinstance(chosen, SerialExecutor)
+
+
+#: Relative cost of one seed's sweep by task (a scheduling hint only: the costliest jobs are
+#: handed out first, so that two workers finish together). Measured on 2 CPU cores, quick.
+SWEEP_COST_HINT: dict[str, float] = {"drive": 10.0, "fashion_mnist": 4.0, "spoken_digit": 1.0}
+
+
+def sweep_block_job(job: dict[str, Any]) -> int:
+    """What a worker runs: every missing block of one ``(task, seed)`` (all its axes, sharing
+    the preset's programming and scores), stored; returns the number of blocks. Module-level,
+    so every executor can pickle it."""
+    out = sweep_conditions(job["base"], [job["seed"]], axes=job["axes"], levels=job["levels"],
+                           wo=job["wo"], folder=job["folder"], recompute=job["recompute"],
+                           progress=False, train=False, executor="serial")
+    return len(out)
+
+
+def _missing_blocks(base: Experiment, seed: int, names: Sequence[str],
+                    axis_levels: Mapping[str, Sequence[float]], wo: Sequence[str],
+                    folder: Any) -> bool:
+    sources = _wo_sources(wo)
+    return any(not store.result_path(_sweep_config(base, seed, AXES[n], axis_levels[n], wo, sources),
+                                     kind=SWEEP_KIND, folder=folder).is_file() for n in names)
+
+
+def _sweep_in_parallel(bases: Sequence[Experiment], seeds: Sequence[int], names: Sequence[str],
+                       axis_levels: Mapping[str, Mapping[str, Sequence[float]]],
+                       wo: Sequence[str], folder: Any, recompute: bool, progress: bool,
+                       train: bool, executor: str | Executor | None) -> None:
+    """Train the models of every base on ``executor``, then evaluate every ``(task, seed)``
+    whose blocks are missing there (``axis_levels``: ``{task: {axis: levels}}``), costliest
+    first; raise :class:`SweepFailed` if any failed."""
+    sources = _wo_sources(wo)
+    per_task = axis_levels
+    own = not isinstance(executor, Executor)
+    ex = make_executor(executor)
+    try:
+        if train:
+            runs = [r for b in bases for r in grid_runs(
+                {f"{b.task} {m}": b.replace(method=m) for m in (TO_KEY, *sorted(set(sources.values())))},
+                seeds)]
+            run_grid(runs, executor=ex, folder=folder, progress=progress)
+        jobs = [{"base": b, "seed": int(seed), "axes": list(names), "levels": dict(per_task[b.task]),
+                 "wo": list(wo), "folder": None if folder is None else str(folder),
+                 "recompute": recompute}
+                for b in bases for seed in seeds
+                if recompute or _missing_blocks(b, seed, names, per_task[b.task], wo, folder)]
+        jobs.sort(key=lambda j: -SWEEP_COST_HINT.get(j["base"].task, 1.0))
+        if not jobs:
+            return
+        bar = progress_bar(total=len(jobs), desc=f"device sweeps, {len(jobs)} (task, seed) job(s)"
+                                                 f" ({ex.name})", enabled=progress)
+        failed = []
+        for outcome in ex.run(sweep_block_job, jobs):
+            if not outcome.ok:
+                job = jobs[outcome.index]
+                failed.append(f"  {job['base'].task} seed {job['seed']}: {outcome.failure.error} "
+                              f"(at {outcome.failure.where})")
+            bar.update(1)
+        bar.close()
+        if failed:
+            raise SweepFailed(f"{len(failed)} of {len(jobs)} sweep job(s) failed; the blocks of "
+                              f"the others are stored and a new run computes only what is "
+                              f"missing:\n" + "\n".join(failed))
+    finally:
+        if own:
+            ex.close()
+
+
+class SweepFailed(RuntimeError):
+    """Some ``(task, seed)`` sweep jobs failed (the blocks of the others are stored)."""
+
+
+def sweep_tasks(
+    bases: Sequence[Experiment],
+    seeds: Sequence[int],
+    *,
+    axes: Sequence[str] | None = None,
+    levels: Mapping[str, Sequence[float]] | None = None,
+    wo: Sequence[str] = DEFAULT_WO,
+    folder: Any = None,
+    recompute: bool = False,
+    progress: bool = True,
+    executor: str | Executor | None = None,
+) -> dict[str, dict[str, xr.DataArray]]:
+    """:func:`sweep_conditions` of several tasks (``levels``: ``{axis: levels}`` for every task,
+    default each task's own), ``{task: {axis: DataArray}}``, with every
+    ``(task, seed)`` job of all tasks on one executor (so two workers stay busy to the end:
+    the costliest jobs, :data:`SWEEP_COST_HINT`, go first). Serially it is the loop over
+    ``bases``."""
+    if _parallel(executor):
+        names = list(AXES) if axes is None else [get_axis(a).name for a in axes]
+        chosen = dict(levels or {})
+        per_task = {}
+        for b in bases:
+            tech = technology(b.technology)
+            per_task[b.task] = {n: tuple(float(v) for v in chosen.get(n, sweep_levels(n, b.task, b.profile)))
+                                for n in names}
+            for n, lv in per_task[b.task].items():
+                for v in lv:
+                    condition(tech, n, v)  # every level checked before any training
+        _sweep_in_parallel(list(bases), [int(s) for s in seeds], names, per_task, wo, folder,
+                           recompute, progress, True, executor)
+        recompute = False
+    return {b.task: sweep_conditions(b, seeds, axes=axes, levels=levels, wo=wo, folder=folder,
+                                     recompute=recompute, progress=progress, executor="serial")
+            for b in bases}
 
 
 def _load_block(config: dict[str, Any], levels: Sequence[float], n_approaches: int,
