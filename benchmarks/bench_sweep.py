@@ -3,7 +3,10 @@
 Trains the same grid twice in one run, into two fresh results folders: once serially in this
 process with one torch thread, once with :class:`rrampaper.experiments.executors.LocalExecutor`
 (``--workers`` processes, one torch thread each); prints both wall times, their ratio (goal on
-2 cores: >= 1.6) and whether the two grids hold identical results.
+2 cores: >= 1.6) and whether the two grids hold identical results. For scale it first measures
+what the machine itself gives: the same ratio for a pure-Python loop in one process vs in
+``--workers`` processes at once (a virtual machine's cores may not add up to ``--workers``
+times one core).
 
 Run: ``.venv/bin/python benchmarks/bench_sweep.py [--task spoken_digit --profile quick
 --seeds 0 1 2 3 --workers 2]``
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +28,20 @@ import xarray as xr
 from rrampaper.experiments import study
 from rrampaper.experiments.executors import LocalExecutor
 from rrampaper.experiments.train import Experiment
+
+_LOOP = "x = 0\nfor i in range(40_000_000):\n    x += i\n"
+
+
+def machine_ratio(workers: int) -> float:
+    """Wall time of ``workers`` pure-Python loops one after the other / all at once."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _LOOP], check=True)
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", _LOOP]) for _ in range(workers)]
+    for proc in procs:
+        proc.wait()
+    return workers * one / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -39,6 +58,9 @@ def main() -> None:
     runs = len(grid) * len(args.seeds)
     print(f"{args.task} {args.profile}: {runs} runs ({', '.join(args.approach)} x seeds "
           f"{args.seeds}), {os.cpu_count()} CPU(s)")
+    ceiling = machine_ratio(args.workers)
+    print(f"machine: {args.workers} pure-Python loops at once run {ceiling:.2f} x faster than one "
+          f"after the other")
     with tempfile.TemporaryDirectory() as serial_dir, tempfile.TemporaryDirectory() as parallel_dir:
         torch.set_num_threads(1)
         start = time.perf_counter()
@@ -57,7 +79,9 @@ def main() -> None:
         same = False
     print(f"serial, 1 thread            : {serial_s:7.1f} s")
     print(f"{args.workers} local workers, 1 thread : {parallel_s:7.1f} s")
-    print(f"ratio (serial / workers)    : {serial_s / parallel_s:7.2f} x   identical results: {same}")
+    ratio = serial_s / parallel_s
+    print(f"ratio (serial / workers)    : {ratio:7.2f} x   identical results: {same}")
+    print(f"share of the machine's ratio: {ratio / ceiling:7.0%}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from rrampaper._checks import check_positive_int, check_range
 from rrampaper._io import ensure_writable
 from rrampaper.errors import ParameterError
 from rrampaper.experiments import approaches, conditions, grid, study
@@ -152,6 +153,25 @@ def _grid(args: argparse.Namespace) -> tuple[list[grid.GridRun], list[Experiment
     return runs, bases, seeds
 
 
+def _check_executor_options(args: argparse.Namespace) -> None:
+    """The executor options, named as typed, before anything starts."""
+    for option, value, minimum in (("--workers", args.workers, 1), ("--threads", args.threads, 1),
+                                   ("--gpus-per-job", args.gpus_per_job, 0), ("--time", args.time, 1)):
+        if value is not None:
+            check_positive_int(option, value, minimum=minimum)
+    if args.mem is not None:
+        check_range("--mem", args.mem, 0.0, low_open=True, unit="GB")
+    slurm_only = [o for o, v in (("--partition", args.partition), ("--gpus-per-job", args.gpus_per_job),
+                                 ("--time", args.time), ("--mem", args.mem), ("--logs", args.logs),
+                                 ("--cluster", args.cluster)) if v is not None]
+    if slurm_only and args.executor != "slurm":
+        raise ParameterError(f"{slurm_only[0]} needs --executor slurm (got --executor {args.executor})")
+    if args.scheduler_address is not None and args.executor != "dask":
+        raise ParameterError(f"--scheduler-address needs --executor dask (got --executor {args.executor})")
+    if args.workers is not None and args.executor not in ("local", "dask"):
+        raise ParameterError(f"--workers needs --executor local or dask (got --executor {args.executor})")
+
+
 def _executor(args: argparse.Namespace, folder: Path) -> Any:
     options = {"local": {"workers": args.workers, "threads": args.threads},
                "dask": {"address": args.scheduler_address, "workers": args.workers,
@@ -169,6 +189,7 @@ def sweep(args: argparse.Namespace) -> int:
     if args.conditions and len(args.technology) > 1:
         raise ParameterError(f"--conditions sweeps one technology at a time; got --technology "
                              f"{' '.join(args.technology)}")
+    _check_executor_options(args)
     runs, bases, seeds = _grid(args)
     folder = Path(args.results_dir) if args.results_dir else results_dir()
     if args.status:

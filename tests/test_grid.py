@@ -210,3 +210,21 @@ def test_the_sweep_command_status_counts_states(tmp_path, capsys):
     assert "1 done, 0 running, 0 failed, 1 missing" in out
     rows = out.splitlines()[1:3]  # header, then one row per run
     assert [" done" in row for row in rows] == [True, False] and " missing" in rows[1]
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    (["--executor", "local", "--workers", "0"], "rrampaper sweep: --workers=0 must be an integer >= 1"),
+    (["--partition", "gpu"], "rrampaper sweep: --partition needs --executor slurm (got --executor serial)"),
+    (["--executor", "local", "--scheduler-address", "tcp://x:1"],
+     "rrampaper sweep: --scheduler-address needs --executor dask"),
+    (["--executor", "slurm", "--mem", "-1"], "rrampaper sweep: --mem=-1.0 GB is outside the valid range"),
+    (["--keep-ratio", "0.5", "2"], "rrampaper sweep: --keep-ratio=2.0 is outside the valid range (0, 1]"),
+    (["--conditions", "--technology", "taox_40nm_macro", "pcm"],
+     "rrampaper sweep: --conditions sweeps one technology at a time"),
+])
+def test_sweep_bad_options_are_one_line_naming_them(options, expected, tmp_path, capsys):
+    argv = ["sweep", "spoken_digit", "--profile", "smoke", "--results-dir", str(tmp_path), *options]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(expected)
+    assert not any(tmp_path.iterdir())  # nothing ran

@@ -8,8 +8,8 @@ not a scheduler of this package:
 ================  =========================================================================
 ``serial``        :class:`SerialExecutor`: one after the other in this process (the default,
                   so notebooks behave as they always did).
-``local``         :class:`LocalExecutor`: a fresh worker process per job, at most ``workers``
-                  at a time, ``threads`` torch threads each (default 1).
+``local``         :class:`LocalExecutor`: ``workers`` worker processes on this machine,
+                  ``threads`` torch threads each (default 1), one job at a time each.
 ``dask``          :class:`DaskExecutor`: a ``dask.distributed`` client, on a running scheduler
                   (``address``) or on a ``LocalCluster`` of ``workers`` processes.
 ``slurm``         :class:`SubmititExecutor`: ``submitit`` job arrays on SLURM (``cluster="local"``
@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -146,13 +147,23 @@ class SerialExecutor(Executor):
             yield _outcome(index, guarded_call(fn, item))
 
 
-def _local_worker(fn: Callable[[Any], Any], item: Any, threads: int, conn: Any) -> None:
-    try:
-        conn.send(guarded_call(fn, item, threads))
-    except Exception as error:  # e.g. an unpicklable value: still say what happened
-        conn.send(("error", _failure_of(error)))
-    finally:
-        conn.close()
+def _local_worker(threads: int, conn: Any) -> None:
+    """A worker process: run ``(fn, item)`` jobs from ``conn`` until it sends ``None``."""
+    import torch
+
+    torch.set_num_threads(threads)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the caller went away
+            return
+        if job is None:
+            return
+        fn, item = job
+        try:
+            conn.send(guarded_call(fn, item))
+        except Exception as error:  # e.g. an unpicklable value: still say what happened
+            conn.send(("error", _failure_of(error)))
 
 
 def _exit_text(code: int | None) -> str:
@@ -164,12 +175,20 @@ def _exit_text(code: int | None) -> str:
     return f"the worker process exited with code {code} before returning a result"
 
 
-class LocalExecutor(Executor):
-    """A fresh process per job (``spawn``: no state shared with the caller), at most
-    ``workers`` at a time, each with ``threads`` torch threads.
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    job: int | None = None  # index of the job it runs
 
-    A process per job costs the import of torch (about a second) and buys isolation: a job
-    killed by the operating system (out of memory, ``kill``) fails alone, the others go on.
+
+class LocalExecutor(Executor):
+    """At most ``workers`` worker processes on this machine (``spawn``: no state shared with the
+    caller), each with ``threads`` torch threads, each running one job at a time.
+
+    Workers live for the whole grid (torch is imported once per worker, not per job). A worker
+    that dies (out of memory, ``kill``) fails only the job it was running; a new worker takes
+    its place for the jobs still waiting.
 
     Parameters
     ----------
@@ -185,45 +204,70 @@ class LocalExecutor(Executor):
         self.workers = check_positive_int("workers", workers if workers is not None else (os.cpu_count() or 1))
         self.threads = check_positive_int("threads", threads)
         self._context = multiprocessing.get_context("spawn")
-        self.pids: dict[int, int] = {}  # job index -> pid of its running worker (for tests, status)
+        self.pids: dict[int, int] = {}  # job index -> pid of the worker running it
 
     def describe(self) -> str:
         return f"local: {self.workers} worker process(es), {self.threads} torch thread(s) each"
 
+    def _start(self) -> _Worker:
+        conn, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_local_worker, args=(self.threads, child), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, conn)
+
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
         pending = list(enumerate(items))
-        running: dict[Any, tuple[int, Any, Any]] = {}  # sentinel -> (index, process, connection)
+        pool: list[_Worker] = []
         try:
-            while pending or running:
-                while pending and len(running) < self.workers:
-                    index, item = pending.pop(0)
-                    receive, send = self._context.Pipe(duplex=False)
-                    process = self._context.Process(target=_local_worker,
-                                                    args=(fn, item, self.threads, send), daemon=True)
-                    process.start()
-                    send.close()
-                    running[process.sentinel] = (index, process, receive)
-                    self.pids[index] = process.pid
-                for sentinel in wait(list(running)):
-                    index, process, receive = running.pop(sentinel)
-                    result = None
-                    if receive.poll():
+            while pending or any(w.job is not None for w in pool):
+                while pending and len(pool) < min(self.workers, len(items)):
+                    pool.append(self._start())
+                for worker in list(pool):
+                    if worker.job is None and pending:
+                        index, item = pending[0]
                         try:
-                            result = receive.recv()
-                        except (EOFError, OSError):
-                            result = None
-                    process.join()
-                    receive.close()
+                            worker.conn.send((fn, item))
+                        except OSError:  # died while idle: replace it, the job waits
+                            worker.process.join()
+                            worker.conn.close()
+                            pool.remove(worker)
+                            continue
+                        pending.pop(0)
+                        worker.job = index
+                        self.pids[index] = worker.process.pid
+                busy = {w.conn: w for w in pool if w.job is not None}
+                busy |= {w.process.sentinel: w for w in pool if w.job is not None}
+                for ready in wait(list(busy)):
+                    worker = busy[ready]
+                    if worker.job is None:  # both its pipe and its sentinel were ready
+                        continue
+                    index, worker.job = worker.job, None
                     self.pids.pop(index, None)
-                    if result is None:
-                        yield Outcome(index, failure=Failure(_exit_text(process.exitcode), "worker"))
+                    result = None
+                    try:
+                        if worker.conn.poll():
+                            result = worker.conn.recv()
+                    except (EOFError, OSError):
+                        result = None
+                    if result is None:  # died: fail its job, replace it
+                        worker.process.join()
+                        pool.remove(worker)
+                        worker.conn.close()
+                        yield Outcome(index, failure=Failure(_exit_text(worker.process.exitcode),
+                                                             "worker"))
                     else:
                         yield _outcome(index, result)
         finally:
-            for _, process, receive in running.values():
-                process.terminate()
-                process.join()
-                receive.close()
+            for worker in pool:
+                if worker.job is None and worker.process.is_alive():
+                    with contextlib.suppress(OSError):
+                        worker.conn.send(None)
+                    worker.process.join(timeout=10)
+                if worker.process.is_alive():
+                    worker.process.terminate()
+                    worker.process.join()
+                worker.conn.close()
 
 
 class DaskExecutor(Executor):

@@ -366,7 +366,8 @@ def keep_ratio_sweep(
     base: Experiment, ratios: Sequence[float], seeds: Sequence[int], **grid_kwargs: Any
 ) -> xr.DataArray:
     """Selected test metric of ``base`` trained at each keep ratio; DataArray over
-    ``(level, seed)`` with ``level`` = keep ratio."""
+    ``(level, seed)`` with ``level`` = keep ratio (``grid_kwargs`` go to :func:`train_grid`,
+    ``executor=`` included)."""
     grid = train_grid({f"keep {r:g}": base.replace(keep_ratio=float(r)) for r in ratios}, seeds,
                       **grid_kwargs)
     values = grid["test_selected"].transpose("approach", "seed").values
@@ -383,7 +384,8 @@ def technology_comparison(
     progress: bool = True,
     **run_kwargs: Any,
 ) -> xr.Dataset:
-    """Hardware TO against WO programmed on the device, for every memory technology.
+    """Hardware TO against WO programmed on the device, for every memory technology
+    (``run_kwargs`` go to :func:`train_grid`, ``executor=`` included).
 
     For each technology, hardware TO is trained on a chip of that technology; the software WO
     model (trained once per seed, technology-independent) is programmed onto it with one
@@ -508,6 +510,7 @@ def compare_approaches(
     programmed: Sequence[str] | None = None,
     retrain: bool = False,
     folder: Any = None,
+    executor: str | Executor | None = None,
 ) -> Comparison:
     """Train (or load) the approaches the paper compares on ``base.task`` and program WO onto
     the device.
@@ -521,7 +524,7 @@ def compare_approaches(
     :func:`programmed_approaches` of ``base.technology`` for the sources in ``trained``). Each
     source's models are programmed with its own programs; every source must be in ``trained``.
     Every run is the one the notebooks have always trained (same experiments, same seeds, same
-    stored keys).
+    stored keys). ``executor``: where the runs are trained (:func:`train_grid`).
 
     Examples
     --------
@@ -545,10 +548,10 @@ def compare_approaches(
         runs[label] = exp
         if no_limit_size and exp.method == "hardware_TO":
             runs[label + NO_LIMIT_SIZE] = exp.replace(limit_size=False)
-    grid = train_grid(runs, seeds, retrain=retrain, **kwargs)
+    grid = train_grid(runs, seeds, retrain=retrain, executor=executor, **kwargs)
     if insitu:
         extra = train_grid({approaches.label("insitu_WO"): equal_budget_insitu(grid, hardware, base)},
-                           seeds, retrain=retrain, **kwargs)
+                           seeds, retrain=retrain, executor=executor, **kwargs)
         grid = xr.concat([grid, extra], dim="approach", join="outer")
     return Comparison(base=base, seeds=list(seeds), experiments=experiments, grid=grid,
                       on_device=_programmed_on_device(base, seeds, chosen, kwargs),
