@@ -122,7 +122,7 @@ def test_function_level_imports_only_defer_heavy_dependencies():
                     assert commented, f"{path}:{node.lineno}: a deferred import needs a '# deferred: why' comment"
                     deferred.append(module.split(".")[0])
     assert set(deferred) <= {"tqdm", "requests", "librosa", "nbformat", "nbconvert", "papermill",
-                             "nbclient", "zmq", "jupyter_client"}, sorted(set(deferred))
+                             "nbclient", "zmq", "jupyter_client", "dask", "submitit"}, sorted(set(deferred))
 
 
 def test_package_imports_in_a_fresh_interpreter_without_the_heavy_optional_stack():

@@ -134,7 +134,7 @@ def test_compare_approaches_can_leave_out_variants(tmp_path, fake):
     base = Experiment(task="drive", profile="smoke", technology=STATIC)
     runs = study.compare_approaches(base, [0, 1], no_limit_size=False, insitu=False,
                                     programmed=("wo_post_verify",), folder=tmp_path)
-    assert len(calls) == 1 and calls[0][1] == {"retrain": False, "folder": tmp_path}
+    assert len(calls) == 1 and calls[0][1] == {"retrain": False, "executor": None, "folder": tmp_path}
     assert list(calls[0][0]) == ["software TO", "hardware TO", "software WO"]
     assert {k: e.method for k, e in runs.experiments.items()} == {
         "software TO": "software_TO", "hardware TO": "hardware_TO", "software WO": "software_WO"}

@@ -49,8 +49,11 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from rrampaper._checks import check_choice, check_positive_int
 from rrampaper.errors import ParameterError
+from rrampaper.paths import results_dir
 
 #: Executor names of :func:`make_executor` (and ``rrampaper sweep --executor``).
 EXECUTORS: tuple[str, ...] = ("serial", "local", "dask", "slurm")
@@ -98,8 +101,6 @@ def guarded_call(fn: Callable[[Any], Any], item: Any, threads: int | None = None
     for an error of the job itself (so every engine reports it the same way). ``threads`` sets
     torch's intra-op threads first (``None``: leave them)."""
     if threads is not None:
-        import torch
-
         torch.set_num_threads(threads)
     try:
         return "ok", fn(item)
@@ -149,8 +150,6 @@ class SerialExecutor(Executor):
 
 def _local_worker(threads: int, conn: Any) -> None:
     """A worker process: run ``(fn, item)`` jobs from ``conn`` until it sends ``None``."""
-    import torch
-
     torch.set_num_threads(threads)
     while True:
         try:
@@ -288,7 +287,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, address: str | None = None, workers: int | None = None, threads: int = 1) -> None:
         try:
-            from dask.distributed import Client, LocalCluster
+            from dask.distributed import Client, LocalCluster  # deferred: optional, slow import
         except ImportError as error:
             raise ImportError("the dask executor needs dask[distributed]: pip install "
                               "'rrampaper[cluster]' (or 'dask[distributed]')") from error
@@ -312,7 +311,7 @@ class DaskExecutor(Executor):
         return f"dask: {workers} worker(s), dashboard {self._client.dashboard_link}"
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # deferred: optional (rrampaper[cluster])
 
         futures = {self._client.submit(guarded_call, fn, item, self.threads, pure=False): index
                    for index, item in enumerate(items)}
@@ -359,7 +358,7 @@ class SubmititExecutor(Executor):
                  mem_gb: float | None = None, cpus_per_job: int | None = None, threads: int = 1,
                  poll_s: float = 1.0) -> None:
         try:
-            import submitit
+            import submitit  # deferred: optional (rrampaper[cluster])
         except ImportError as error:
             raise ImportError("the slurm executor needs submitit: pip install 'rrampaper[cluster]' "
                               "(or 'submitit')") from error
@@ -435,8 +434,6 @@ def make_executor(spec: str | Executor | None = None, **options: Any) -> Executo
                 raise ParameterError(f"{EXECUTOR_ENV}={spec!r}: the part after ':' must be a "
                                      f"number of workers (e.g. local:2)") from None
         if name == "slurm":
-            from rrampaper.paths import results_dir
-
             options.setdefault("folder", results_dir() / "slurm-logs")
         spec = name
     check_choice("executor", spec, EXECUTORS)
