@@ -224,3 +224,20 @@ def test_bad_parameters_are_named(comparison):
         tut.comparison_controls(noise=3.0)
     with pytest.raises(ParameterError, match="technology='nope' is not valid"):
         tut.prepare_comparison("nope")
+
+
+@pytest.mark.slow
+def test_the_technology_dropdown_switches_between_chips_trained_beforehand(comparison):
+    comparisons = tut.prepare_comparisons(("taox_40nm_macro", "pcm"), base=comparison)
+    assert comparisons["taox_40nm_macro"] is comparison  # reused, not trained again
+    explorer = tut.comparison_explorer(comparisons, noise=1.0, t_s=1.0, method="open_loop")
+    assert list(explorer.controls) == ["noise", "t_s", "method", "technology"]
+    assert explorer.caption.endswith("· taox_40nm_macro")
+    start = time.perf_counter()
+    explorer.controls["technology"].value = "pcm"
+    assert time.perf_counter() - start < 1.0  # a redraw, not a training
+    assert explorer.caption.endswith("· pcm")
+    expected = comparisons["pcm"].accuracies(1.0, 1.0, "open_loop")
+    assert explorer.caption.startswith(f"WO {expected['WO']:.1f} % · TO {expected['TO']:.1f} %")
+    with pytest.raises(ValueError, match="technologies='nope' is not valid"):
+        tut.prepare_comparisons(("nope",))

@@ -499,6 +499,27 @@ def prepare_comparison(technology: str = DEFAULT_TECHNOLOGY, seed: int = 0, hidd
     return comparison
 
 
+#: Technologies of the explorer's dropdown: the paper's TaOx macro, HfOx RRAM and PCM
+#: (``docs/devices.md#technologies``); each gets its own hardware TO, trained on its own chip.
+EXPLORER_TECHNOLOGIES: tuple[str, ...] = ("taox_40nm_macro", "hfox_rram", "pcm")
+
+
+def prepare_comparisons(technologies: Iterable[str] = EXPLORER_TECHNOLOGIES, seed: int = 0,
+                        base: Comparison | None = None) -> dict[str, Comparison]:
+    """:func:`prepare_comparison` for every technology of ``technologies`` (a second or two
+    each); ``base``, an already prepared comparison, is reused for its own technology."""
+    out: dict[str, Comparison] = {}
+    for name in technologies:
+        check_choice("technologies", name, devices.TECHNOLOGIES)
+        if base is not None and base.technology == name and base.seed == seed:
+            out[name] = base
+        else:
+            out[name] = prepare_comparison(name, seed=seed)
+    if not out:
+        raise ValueError("technologies is empty; give at least one preset name")
+    return out
+
+
 def _boundary(ax: Any, model: nn.Module, data: MoonsData, title: str) -> None:
     """Decision regions of ``model`` on the grid, the test points, misclassified ones crossed."""
     xx, yy, grid = data.grid()
@@ -558,14 +579,32 @@ def comparison_controls(noise: float = 2.0, t_s: float = 86400.0,
     }
 
 
-def comparison_explorer(comparison: Comparison, **defaults: Any) -> Explorer:
+def comparison_explorer(comparison: Comparison | dict[str, Comparison], **defaults: Any) -> Explorer:
     """Show :func:`draw_comparison` with :func:`comparison_controls` (``defaults``: their
-    starting values) through :func:`rrampaper.teaching.widgets.explore`."""
+    starting values) through :func:`rrampaper.teaching.widgets.explore`. Given several
+    comparisons (``{technology: Comparison}``, :func:`prepare_comparisons`), a ``technology``
+    dropdown switches between them (each was trained beforehand: the dropdown never trains)."""
+    if isinstance(comparison, Comparison):
+        def draw(noise: float, t_s: float, method: str) -> tuple[Figure, str]:
+            return draw_comparison(comparison, noise, t_s, method)
 
-    def draw(noise: float, t_s: float, method: str) -> tuple[Figure, str]:
-        return draw_comparison(comparison, noise, t_s, method)
+        return explore(draw, comparison_controls(**defaults))
+    if not comparison:
+        raise ValueError("comparison is an empty mapping; give {technology: Comparison}")
+    first = next(iter(comparison))
+    chosen = defaults.pop("technology", first)
+    check_choice("technology", chosen, tuple(comparison))
+    controls = comparison_controls(**defaults)
+    controls["technology"] = w.Dropdown(options=list(comparison), value=chosen,
+                                        description="technology",
+                                        style={"description_width": "150px"},
+                                        layout=w.Layout(width="420px"))
 
-    return explore(draw, comparison_controls(**defaults))
+    def draw_one(noise: float, t_s: float, method: str, technology: str) -> tuple[Figure, str]:
+        fig, caption = draw_comparison(comparison[technology], noise, t_s, method)
+        return fig, f"{caption} · {technology}"
+
+    return explore(draw_one, controls)
 
 
 # ---------------------------------------------------------------------------------------------
