@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +60,7 @@ from rrampaper._checks import check_choice, check_positive_int, check_range
 from rrampaper.devices.programming import ProgramResult
 from rrampaper.devices.relaxation import T_MAX_S
 from rrampaper.experiments.approaches import APPROACHES
-from rrampaper.teaching.widgets import Explorer, explore, png_bytes
+from rrampaper.teaching.widgets import Explorer, explore, one_thread, png_bytes
 
 US = 1e-6  # one microsiemens in siemens
 
@@ -120,20 +119,6 @@ def as_image(fig: Figure) -> Any:
     notebook front end and kept in executed notebooks whatever the matplotlib backend."""
 
     return Image(data=png_bytes(fig))
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block (the previous count is restored).
-
-    The tutorial's network is tiny: with several threads the synchronization costs more than
-    the arithmetic, and on a shared machine it was 5-8 times slower (measured on 2 busy cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_method(method: str) -> str:

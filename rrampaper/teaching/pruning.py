@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -54,7 +53,7 @@ from torch import Tensor, nn
 from rrampaper import topology
 from rrampaper.devices import Chip
 from rrampaper.errors import ParameterError
-from rrampaper.teaching.widgets import Explorer, explore, png_bytes
+from rrampaper.teaching.widgets import Explorer, explore, one_thread, png_bytes
 
 #: Keep ratios the explorer offers (fraction of each layer's weights kept).
 KEEP_RATIOS: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -261,18 +260,6 @@ class Run:
         return float(self.snapshots[-1].masks[layer].mean())
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread (restored afterwards): for a network this small, threads
-    only add overhead, and several of them slow down sharply on a shared, busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _snapshot(
     net: nn.Module, data: Moons, grid_inputs: Tensor, epoch: int, counts: dict[str, dict[str, int]]
 ) -> Snapshot:
@@ -312,7 +299,7 @@ def train(
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ParameterError(f"epochs={epochs!r} must be an integer >= 1")
-    with _one_thread():
+    with one_thread():
         return _train(keep_ratio, data, hardware, limit_size, epochs, seed)
 
 

@@ -15,18 +15,35 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from html import escape
 from typing import Any
 
 import ipywidgets
 import matplotlib.pyplot as plt
+import torch
 from IPython.display import HTML, Image, display
 from matplotlib.figure import Figure
 
 #: Resolution of the PNGs (dots per inch): sharp on a laptop screen, small in a notebook file.
 PNG_DPI = 100
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one CPU thread inside the block (the previous count is restored).
+
+    The tutorials' networks are tiny: with several threads the synchronisation costs more than
+    the arithmetic, and on a shared, busy 2-core machine training and redraws were 5-15 times
+    slower with two threads than with one (measured while writing the tutorials)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
