@@ -339,7 +339,7 @@ class SubmititExecutor(Executor):
     Parameters
     ----------
     folder:
-        Where submitit writes each job's pickles and logs (``%j`` is the job id).
+        Where submitit writes each job's pickles and logs (files named by the job id).
     cluster:
         ``"slurm"``, ``"local"`` or ``None`` (submitit picks SLURM when ``sbatch`` exists).
     partition, gpus_per_job, time_min, mem_gb, cpus_per_job:
@@ -367,7 +367,7 @@ class SubmititExecutor(Executor):
         self.folder = Path(folder)
         self.threads = check_positive_int("threads", threads)
         self.poll_s = poll_s
-        self._executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster=cluster)
+        self._executor = submitit.AutoExecutor(folder=self.folder, cluster=cluster)
         params: dict[str, Any] = {"name": "rrampaper"}
         if time_min is not None:
             params["timeout_min"] = check_positive_int("time_min", time_min)
