@@ -74,8 +74,12 @@ def test_make_executor_checks_names_options_and_the_environment(monkeypatch, tmp
     monkeypatch.setenv(executors.EXECUTOR_ENV, "local:many")
     with pytest.raises(ParameterError, match="after ':' must be a number of workers"):
         make_executor()
+    assert executors.runs_elsewhere(None)  # the environment says local:many
     monkeypatch.delenv(executors.EXECUTOR_ENV)
     assert isinstance(make_executor(), SerialExecutor)
+    assert not executors.runs_elsewhere(None) and not executors.runs_elsewhere("serial")
+    assert not executors.runs_elsewhere(SerialExecutor())
+    assert executors.runs_elsewhere("dask") and executors.runs_elsewhere(LocalExecutor(workers=1))
 
 
 @pytest.mark.slow

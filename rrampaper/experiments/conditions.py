@@ -38,7 +38,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,12 +54,7 @@ from rrampaper.devices.faults import REPORTED_FAULT_RATES
 from rrampaper.devices.readout import attach_output_adc
 from rrampaper.errors import ParameterError, StoredFileError
 from rrampaper.experiments import approaches, store
-from rrampaper.experiments.executors import (
-    EXECUTOR_ENV,
-    Executor,
-    SerialExecutor,
-    make_executor,
-)
+from rrampaper.experiments.executors import Executor, make_executor, runs_elsewhere
 from rrampaper.experiments.grid import grid_runs, run_grid
 from rrampaper.experiments.train import (
     Experiment,
@@ -423,7 +417,7 @@ def sweep_conditions(
     for name, lv in axis_levels.items():
         for v in lv:
             condition(tech, name, v)  # every level checked before any training or evaluation
-    if _parallel(executor):
+    if runs_elsewhere(executor):
         _sweep_in_parallel([base], seeds, names, {base.task: axis_levels}, wo, folder, recompute,
                            progress, train, executor)
         recompute = False  # every block is stored now: the loop below reads them back
@@ -463,11 +457,6 @@ def sweep_conditions(
                    "evaluation": (sweep_task(base.task).data_signature()
                                   if base.task in SWEEP_TASK_OPTIONS else "the task's own")})
     return out
-
-
-def _parallel(executor: str | Executor | None) -> bool:
-    chosen = executor if executor is not None else os.environ.get(EXECUTOR_ENV) or None
-    return chosen not in (None, "serial") and not isinstance(chosen, SerialExecutor)
 
 
 #: Relative cost of one seed's sweep by task (a scheduling hint only: the costliest jobs are
@@ -558,7 +547,7 @@ def sweep_tasks(
     ``(task, seed)`` job of all tasks on one executor (so two workers stay busy to the end:
     the costliest jobs, :data:`SWEEP_COST_HINT`, go first). Serially it is the loop over
     ``bases``."""
-    if _parallel(executor):
+    if runs_elsewhere(executor):
         names = list(AXES) if axes is None else [get_axis(a).name for a in axes]
         chosen = dict(levels or {})
         per_task = {}

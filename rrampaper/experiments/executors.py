@@ -411,6 +411,15 @@ class SubmititExecutor(Executor):
                 job.cancel(check=False)
 
 
+def runs_elsewhere(executor: str | Executor | None) -> bool:
+    """Whether ``executor`` (or, for ``None``, ``$RRAMPAPER_EXECUTOR``) sends jobs out of this
+    process, i.e. is not serial: callers then compute through it and read the store back."""
+    chosen = executor if executor is not None else os.environ.get(EXECUTOR_ENV) or None
+    if isinstance(chosen, Executor):
+        return not isinstance(chosen, SerialExecutor)
+    return chosen is not None and chosen != "serial"
+
+
 def make_executor(spec: str | Executor | None = None, **options: Any) -> Executor:
     """An executor from its name (:data:`EXECUTORS`) and options, or ``spec`` itself.
 

@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from rrampaper._progress import report
 from rrampaper.devices import ScaledNoise
 from rrampaper.devices import technology as device_technology
 from rrampaper.experiments import approaches
-from rrampaper.experiments.executors import EXECUTOR_ENV, Executor, SerialExecutor
+from rrampaper.experiments.executors import Executor, runs_elsewhere
 from rrampaper.experiments.grid import grid_runs, run_grid
 from rrampaper.experiments.train import (
     Experiment,
@@ -91,8 +90,7 @@ def train_grid(
     """
     if not experiments:
         raise ValueError("experiments is empty; give at least one {label: Experiment}")
-    chosen = executor if executor is not None else os.environ.get(EXECUTOR_ENV) or None
-    if chosen not in (None, "serial") and not isinstance(chosen, SerialExecutor):
+    if runs_elsewhere(executor):
         run_grid(grid_runs(experiments, seeds), executor=executor, retrain=retrain,
                  progress=progress, folder=run_kwargs.get("folder"),
                  device=run_kwargs.get("device", "auto"))
