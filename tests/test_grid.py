@@ -80,6 +80,10 @@ def test_make_executor_checks_names_options_and_the_environment(monkeypatch, tmp
     assert not executors.runs_elsewhere(None) and not executors.runs_elsewhere("serial")
     assert not executors.runs_elsewhere(SerialExecutor())
     assert executors.runs_elsewhere("dask") and executors.runs_elsewhere(LocalExecutor(workers=1))
+    built = LocalExecutor(workers=1)
+    assert make_executor(built) is built
+    with pytest.raises(ParameterError, match=r"options \['workers'\] would be ignored"):
+        make_executor(built, workers=2)
 
 
 @pytest.mark.slow

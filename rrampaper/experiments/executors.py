@@ -429,6 +429,10 @@ def make_executor(spec: str | Executor | None = None, **options: Any) -> Executo
     ``mem_gb``, ``cpus_per_job``, ``threads``.
     """
     if isinstance(spec, Executor):
+        given = sorted(k for k, v in options.items() if v is not None)
+        if given:
+            raise ParameterError(f"executor is an {type(spec).__name__} object, so the options "
+                                 f"{given} would be ignored; set them when building it")
         return spec
     if spec is None:
         spec = os.environ.get(EXECUTOR_ENV, "serial") or "serial"
